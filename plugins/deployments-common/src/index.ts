@@ -1,0 +1,9 @@
+/**
+ * Isomorphic types, validation and permissions of the deployments plugin.
+ *
+ * @packageDocumentation
+ */
+
+export * from './permissions';
+export * from './validation';
+export * from './health';

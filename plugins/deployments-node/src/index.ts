@@ -1,0 +1,7 @@
+/**
+ * Extension points through which backend modules extend the deployments plugin.
+ *
+ * @packageDocumentation
+ */
+
+export * from './extensions';

@@ -1,0 +1,8 @@
+/**
+ * Scaffolder actions of the deployments plugin.
+ *
+ * @packageDocumentation
+ */
+
+export { scaffolderModuleDeployments as default } from './module';
+export { createDeriveReleaseNameAction } from './actions/deriveReleaseName';
