@@ -98,29 +98,21 @@ describe('local stack', () => {
   });
 
   it('rolls a failing upgrade back with --rollback-on-failure', async () => {
-    const release = `rollback-${suffix}`;
+    const release = `broken-${suffix}`;
     const kubeconfig = stack.adminKubeconfigPath;
-    await runHelm(
-      ['upgrade', '--install', release, `oci://${stack.registry}/charts/hello`, '--version', '0.1.0',
-       '--plain-http', '--namespace', namespace, '--wait=watcher', '--timeout', '120s'],
-      { kubeconfig },
-    );
+    const broken = [release, `oci://${stack.registry}/charts/broken`, '--version', '0.1.0', '--plain-http', '--namespace', namespace];
+    // Revision 1 has no pods, so it is trivially ready.
+    await runHelm(['upgrade', '--install', ...broken, '--set', 'replicaCount=0', '--wait=watcher', '--timeout', '60s'], { kubeconfig });
 
+    // Revision 2 asks for a pod that never becomes Ready.
     await expect(
-      runHelm(
-        ['upgrade', release, `oci://${stack.registry}/charts/broken`, '--version', '0.1.0',
-         '--plain-http', '--namespace', namespace, '--rollback-on-failure',
-         '--wait=watcher', '--timeout', '15s'],
-        { kubeconfig },
-      ),
-    ).rejects.toThrow(/rollback|timed out|context deadline/i);
+      runHelm(['upgrade', ...broken, '--set', 'replicaCount=1', '--rollback-on-failure', '--wait=watcher', '--timeout', '10s'], { kubeconfig }),
+    ).rejects.toThrow(/rolled back|context deadline|timed out|timeout/i);
 
     const { stdout } = await runHelm(['history', release, '--namespace', namespace, '-o', 'json'], { kubeconfig });
     const history = JSON.parse(stdout) as Array<{ revision: number; status: string; description: string }>;
-    const latest = history[history.length - 1];
-    expect(latest.status).toBe('deployed');
-    expect(latest.description).toMatch(/Rollback to 1/);
-    expect(history.find(h => h.revision === 2)?.status).toBe('failed');
+    expect(history.map(h => h.status)).toEqual(['superseded', 'failed', 'deployed']);
+    expect(history[2].description).toMatch(/Rollback to 1/);
   });
 
   it('enforces RBAC for the limited ServiceAccount', async () => {

@@ -3,15 +3,17 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { DeploymentsApi, deploymentsApiRef } from '../../api/DeploymentsApi';
 import { DeploymentsPage } from './DeploymentsPage';
 
-function apiReturning(liveness: Promise<{ status: 'ok' }>): DeploymentsApi {
-  return { getLiveness: () => liveness };
+function apiReturning(
+  getLiveness: () => Promise<{ status: 'ok' }>,
+): DeploymentsApi {
+  return { getLiveness };
 }
 
 describe('DeploymentsPage', () => {
   it('shows that the backend is up', async () => {
     await renderInTestApp(
       <TestApiProvider
-        apis={[[deploymentsApiRef, apiReturning(Promise.resolve({ status: 'ok' }))]]}
+        apis={[[deploymentsApiRef, apiReturning(async () => ({ status: 'ok' }))]]}
       >
         <DeploymentsPage />
       </TestApiProvider>,
@@ -23,12 +25,16 @@ describe('DeploymentsPage', () => {
     await renderInTestApp(
       <TestApiProvider
         apis={[
-          [deploymentsApiRef, apiReturning(Promise.reject(new Error('connection refused')))],
+          [deploymentsApiRef, apiReturning(async () => {
+              throw new Error('connection refused');
+            })],
         ]}
       >
         <DeploymentsPage />
       </TestApiProvider>,
     );
-    expect(await screen.findByText(/connection refused/)).toBeInTheDocument();
+    expect(
+      await screen.findByText('Error: connection refused'),
+    ).toBeInTheDocument();
   });
 });
