@@ -1,6 +1,33 @@
-import { startTestBackend } from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { deploymentsPlugin } from './plugin';
+import { createTestDatabases } from './__testUtils__/testDatabases';
+
+jest.setTimeout(120_000);
+
+const databases = createTestDatabases();
+
+/** Every route with a body the OpenAPI validator accepts, so only permissions can refuse it. */
+const routes: Array<[method: 'get' | 'post' | 'patch' | 'put' | 'delete', path: string, body?: object]> = [
+  ['get', '/keyring'],
+  ['post', '/keyring/bootstrap', { passphrase: 'correct horse battery staple 42' }],
+  ['post', '/keyring/unlock', { passphrase: 'correct horse battery staple 42' }],
+  ['post', '/keyring/seal'],
+  ['post', '/keyring/self-test'],
+  ['post', '/keyring/backup', { passphrase: 'another long passphrase 42' }],
+  ['post', '/keyring/backup/verify', { backup: '{}', passphrase: 'x' }],
+  ['post', '/keyring/restore', { backup: '{}', passphrase: 'x' }],
+  ['post', '/keyring/rotate', { passphrase: 'correct horse battery staple 42' }],
+  ['get', '/targets'],
+  ['post', '/targets', { name: 'dev', credentials: { authKind: 'token', token: 'abc' } }],
+  ['get', '/targets/dev'],
+  ['patch', '/targets/dev', { displayName: 'Dev' }],
+  ['put', '/targets/dev/credentials', { authKind: 'token', token: 'abc' }],
+  ['delete', '/targets/dev'],
+  ['post', '/targets/dev/test-connection'],
+  ['get', '/audit'],
+];
 
 describe('deploymentsPlugin', () => {
   it('answers GET /api/deployments/health without credentials', async () => {
@@ -10,5 +37,46 @@ describe('deploymentsPlugin', () => {
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it.each(databases.eachSupportedId())(
+    'refuses every route when the policy denies, and audits each denial (%p)',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const { server } = await startTestBackend({
+        features: [
+          deploymentsPlugin,
+          mockServices.database.factory({ knex }),
+          mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+        ],
+      });
+
+      for (const [method, path, body] of routes) {
+        const call = request(server)[method](`/api/deployments${path}`);
+        const response = await (body ? call.send(body) : call);
+        expect({ route: `${method} ${path}`, status: response.status }).toEqual({
+          route: `${method} ${path}`,
+          status: 403,
+        });
+      }
+
+      const denials = await knex('deployments_audit_events').where({ outcome: 'denied' });
+      expect(denials).toHaveLength(routes.length);
+      expect(new Set(denials.map(d => d.actor))).toEqual(new Set(['user:default/mock']));
+      // Nothing was created behind the denials.
+      expect(await knex('deployments_keyring_keys')).toHaveLength(0);
+      expect(await knex('deployments_targets')).toHaveLength(0);
+    },
+  );
+
+  it('refuses a request body the OpenAPI spec does not allow, before any work', async () => {
+    const { server } = await startTestBackend({ features: [deploymentsPlugin] });
+
+    const response = await request(server)
+      .post('/api/deployments/targets')
+      .send({ name: 'Not A Label', credentials: { authKind: 'token', token: 'x' }, extra: 1 });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.name).toBe('InputError');
   });
 });

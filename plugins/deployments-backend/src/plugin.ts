@@ -2,11 +2,25 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { deploymentsPermissions } from '@kubedeploy/plugin-deployments-common';
 import {
   DeploymentPreflightCheck,
   deploymentsPreflightExtensionPoint,
 } from '@kubedeploy/plugin-deployments-node';
+import { AuditTrail } from './audit/AuditTrail';
+import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
+import { migrateDatabase } from './database/migrateDatabase';
+import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
+import { KeyringService } from './keyring/KeyringService';
+import { ResourceAuthorizer } from './permissions/ResourceAuthorizer';
+import {
+  targetPermissionRules,
+  targetResourceRef,
+} from './permissions/targetPermissionRules';
 import { createRouter } from './router';
+import { SecretsService } from './secrets/SecretsService';
+import { DatabaseTargetStore } from './targets/DatabaseTargetStore';
+import { TargetService } from './targets/TargetService';
 
 /**
  * The deployments backend plugin.
@@ -26,12 +40,78 @@ export const deploymentsPlugin = createBackendPlugin({
     env.registerInit({
       deps: {
         httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
         logger: coreServices.logger,
+        config: coreServices.rootConfig,
+        database: coreServices.database,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
       },
-      async init({ httpRouter, logger }) {
-        httpRouter.use(await createRouter({ logger }));
-        // Liveness only: it reveals nothing but that the plugin is up, so
-        // load balancers and the stack scripts may probe it without a token.
+      async init({
+        httpRouter,
+        httpAuth,
+        logger,
+        config,
+        database,
+        permissions,
+        permissionsRegistry,
+        auditor,
+      }) {
+        const db = await migrateDatabase(database);
+
+        const keyring = KeyringService.create({
+          store: DatabaseKeyringStore.create(db),
+          logger,
+        });
+        const secrets = SecretsService.create({ keyring });
+        const targets = TargetService.create({
+          store: DatabaseTargetStore.create(db),
+          secrets,
+          inClusterServiceAccountDir: config.getOptionalString(
+            'deployments.inCluster.serviceAccountDir',
+          ),
+        });
+        const auditStore = DatabaseAuditStore.create(db);
+
+        permissionsRegistry.addPermissions(deploymentsPermissions);
+        permissionsRegistry.addResourceType({
+          resourceRef: targetResourceRef,
+          permissions: deploymentsPermissions.filter(
+            p => p.type === 'resource' && p.resourceType === targetResourceRef.resourceType,
+          ),
+          rules: Object.values(targetPermissionRules),
+          getResources: names => targets.getStoredByNames(names),
+        });
+
+        // Auto-unlock lets several replicas come up unlocked; the passphrase
+        // normally comes from an environment variable and is never logged.
+        const passphrase = config.getOptionalString('deployments.keyring.passphrase');
+        if (passphrase) {
+          const status = await keyring.status();
+          if (status.state === 'uninitialized') {
+            logger.warn('deployments.keyring.passphrase is set but no keyring exists yet; bootstrap it first');
+          } else {
+            try {
+              await keyring.unlock(passphrase, 'configuration');
+              logger.info(`Keyring ${status.fingerprint} unlocked from configuration`);
+            } catch (error) {
+              logger.error(`Keyring auto-unlock failed: ${(error as Error).name}; it stays sealed`);
+            }
+          }
+        }
+
+        httpRouter.use(
+          await createRouter({
+            httpAuth,
+            authorizer: ResourceAuthorizer.create({ permissions, logger }),
+            audit: AuditTrail.create({ auditor, store: auditStore, logger }),
+            keyring,
+            targets,
+            auditStore,
+          }),
+        );
+        // Liveness only: it reveals nothing but that the plugin is up.
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         logger.info(
           `deployments plugin started with ${preflightChecks.length} extra preflight checks`,

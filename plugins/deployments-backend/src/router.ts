@@ -1,18 +1,41 @@
-import { LoggerService } from '@backstage/backend-plugin-api';
 import express from 'express';
-import Router from 'express-promise-router';
-import { createHealthRoutes } from './health/createHealthRoutes';
+import { createAuditRoutes } from './audit/createAuditRoutes';
+import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
+import { createKeyringRoutes } from './keyring/createKeyringRoutes';
+import { KeyringService } from './keyring/KeyringService';
+import { RouteContext } from './routes';
+import { createOpenApiRouter } from './schema/openapi';
+import { createTargetRoutes } from './targets/createTargetRoutes';
+import { TargetService } from './targets/TargetService';
 
-export interface RouterOptions {
-  logger: LoggerService;
+export interface RouterOptions extends RouteContext {
+  keyring: KeyringService;
+  targets: TargetService;
+  auditStore: DatabaseAuditStore;
 }
+
+// Backups are uploaded as JSON; everything else is small.
+const smallJson = express.json({ limit: '1mb' });
+const backupJson = express.json({ limit: '16mb' });
 
 /** Mounts the routes of every domain; the domains own their handlers. */
 export async function createRouter(
-  _options: RouterOptions,
+  options: RouterOptions,
 ): Promise<express.Router> {
-  const router = Router();
-  router.use(express.json({ limit: '1mb' }));
-  router.use(createHealthRoutes());
+  const router = await createOpenApiRouter({
+    middleware: [
+      (req, res, next) =>
+        (/^\/keyring\/(restore|backup\/verify)$/.test(req.path)
+          ? backupJson
+          : smallJson)(req, res, next),
+    ],
+  });
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  createKeyringRoutes(router, options);
+  createTargetRoutes(router, options);
+  createAuditRoutes(router, options);
   return router;
 }

@@ -1,5 +1,4 @@
-/** State of the keyring that protects cluster credentials. @public */
-export type KeyringState = 'uninitialized' | 'sealed' | 'unlocked';
+import { KeyringState } from './keyring';
 
 /**
  * The health summary behind the status banner.

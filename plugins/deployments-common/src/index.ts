@@ -7,3 +7,5 @@
 export * from './permissions';
 export * from './validation';
 export * from './health';
+export * from './keyring';
+export * from './targets';

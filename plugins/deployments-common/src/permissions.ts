@@ -8,7 +8,7 @@ export const DEPLOYMENTS_PLAN_RESOURCE_TYPE = 'deployments-plan';
 
 /**
  * Reading the deployments health summary (keyring state, target
- * reachability, failing releases). Basic: it names no single resource.
+ * reachability, failing releases).
  * @public
  */
 export const deploymentsHealthReadPermission = createPermission({
@@ -16,5 +16,86 @@ export const deploymentsHealthReadPermission = createPermission({
   attributes: { action: 'read' },
 });
 
+/** Reading the keyring's state and fingerprint (never key material). @public */
+export const deploymentsKeyringReadPermission = createPermission({
+  name: 'deployments.keyring.read',
+  attributes: { action: 'read' },
+});
+
+/**
+ * Bootstrapping, unlocking, sealing, self-testing, restoring and rotating the
+ * keyring. Grant it to the platform administrators only.
+ * @public
+ */
+export const deploymentsKeyringManagePermission = createPermission({
+  name: 'deployments.keyring.manage',
+  attributes: { action: 'update' },
+});
+
+/**
+ * Exporting and verifying `.kbk` keyring backups. Separate from manage so a
+ * policy can let an operator take backups without unlocking or rotating.
+ * @public
+ */
+export const deploymentsKeyringBackupPermission = createPermission({
+  name: 'deployments.keyring.backup',
+  attributes: { action: 'read' },
+});
+
+/** Registering a new target. @public */
+export const deploymentsTargetCreatePermission = createPermission({
+  name: 'deployments.target.create',
+  attributes: { action: 'create' },
+});
+
+/** Seeing a target (never its credentials). @public */
+export const deploymentsTargetReadPermission = createPermission({
+  name: 'deployments.target.read',
+  attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
+});
+
+/** Changing a target's settings, allowlist or credentials. @public */
+export const deploymentsTargetUpdatePermission = createPermission({
+  name: 'deployments.target.update',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
+});
+
+/** Deleting a target that no release plan uses. @public */
+export const deploymentsTargetDeletePermission = createPermission({
+  name: 'deployments.target.delete',
+  attributes: { action: 'delete' },
+  resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
+});
+
+/**
+ * Testing a target's connection with its stored credentials (reachability
+ * and an RBAC summary).
+ * @public
+ */
+export const deploymentsTargetTestPermission = createPermission({
+  name: 'deployments.target.test',
+  attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
+});
+
+/** Reading the plugin's audit trail. @public */
+export const deploymentsAuditReadPermission = createPermission({
+  name: 'deployments.audit.read',
+  attributes: { action: 'read' },
+});
+
 /** Every permission of the deployments plugin. @public */
-export const deploymentsPermissions = [deploymentsHealthReadPermission];
+export const deploymentsPermissions = [
+  deploymentsHealthReadPermission,
+  deploymentsKeyringReadPermission,
+  deploymentsKeyringManagePermission,
+  deploymentsKeyringBackupPermission,
+  deploymentsTargetCreatePermission,
+  deploymentsTargetReadPermission,
+  deploymentsTargetUpdatePermission,
+  deploymentsTargetDeletePermission,
+  deploymentsTargetTestPermission,
+  deploymentsAuditReadPermission,
+];

@@ -1,0 +1,98 @@
+import {
+  AuditorService,
+  AuditorServiceCreateEventOptions,
+  AuditorServiceEventSeverityLevel,
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { DatabaseAuditStore } from './DatabaseAuditStore';
+
+export interface AuditedAction {
+  /** Kebab-case, e.g. `target-create`. */
+  eventId: string;
+  severityLevel: AuditorServiceEventSeverityLevel;
+  request: AuditorServiceCreateEventOptions['request'];
+  credentials: BackstageCredentials;
+  /** What the action is about, e.g. the target name. */
+  subject?: string;
+  /** Non-secret details. */
+  meta?: Record<string, unknown>;
+  /** Reads are sent to the auditor but only stored when denied or failed. */
+  kind?: 'mutation' | 'read';
+}
+
+/**
+ * Records every action with Backstage's auditor and in the plugin's own trail
+ * (which the admin page shows): actor, what, subject, outcome. Denials are
+ * recorded too.
+ */
+export class AuditTrail {
+  private constructor(
+    private readonly auditor: AuditorService,
+    private readonly store: DatabaseAuditStore,
+    private readonly logger: LoggerService,
+  ) {}
+
+  static create(options: {
+    auditor: AuditorService;
+    store: DatabaseAuditStore;
+    logger: LoggerService;
+  }): AuditTrail {
+    return new AuditTrail(options.auditor, options.store, options.logger);
+  }
+
+  async run<T>(action: AuditedAction, fn: () => Promise<T>): Promise<T> {
+    const meta = { ...action.meta, ...(action.subject ? { subject: action.subject } : {}) };
+    const event = await this.auditor.createEvent({
+      eventId: action.eventId,
+      severityLevel: action.severityLevel,
+      request: action.request,
+      meta,
+    });
+    try {
+      const result = await fn();
+      await event.success({ meta });
+      if (action.kind !== 'read') {
+        await this.record(action, 'succeeded');
+      }
+      return result;
+    } catch (error) {
+      const e = error as Error;
+      await event.fail({ error: e, meta });
+      await this.record(
+        action,
+        e.name === 'NotAllowedError' ? 'denied' : 'failed',
+        `${e.name}: ${e.message}`,
+      );
+      throw error;
+    }
+  }
+
+  private async record(
+    action: AuditedAction,
+    outcome: 'succeeded' | 'failed' | 'denied',
+    message?: string,
+  ) {
+    try {
+      await this.store.append({
+        occurredAt: new Date().toISOString(),
+        actor: actorOf(action.credentials),
+        eventId: action.eventId,
+        subject: action.subject,
+        outcome,
+        message: message?.slice(0, 2000),
+        meta: action.meta,
+      });
+    } catch (error) {
+      // The auditor already has the event; a failed copy must not fail the request.
+      this.logger.error(`Could not store audit entry ${action.eventId}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function actorOf(credentials: BackstageCredentials): string {
+  const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+  if (principal.type === 'user' && principal.userEntityRef) return principal.userEntityRef;
+  if (principal.type === 'service' && principal.subject) return principal.subject;
+  return principal.type;
+}

@@ -1,0 +1,419 @@
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  describeInvalidNamespace,
+  Target,
+  TargetAuthKind,
+  TargetConnectionTestResult,
+  TargetCredentialsInput,
+} from '@kubedeploy/plugin-deployments-common';
+import { randomUUID } from 'node:crypto';
+import {
+  ClusterAccess,
+  ClusterConnection,
+  ClusterCredentials,
+  fromInClusterServiceAccount,
+} from '../cluster/ClusterConnection';
+import { testConnection } from '../cluster/connectionTest';
+import { SecretsService } from '../secrets/SecretsService';
+import { DatabaseTargetStore, StoredTarget, TargetFilter } from './DatabaseTargetStore';
+import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
+import {
+  NamespaceBoundary,
+  validateAllowlistPattern,
+} from './namespaceBoundary';
+
+/** Everything about a target except its credentials. */
+export interface TargetSettingsInput {
+  displayName?: string;
+  description?: string;
+  owner?: string;
+  apiServerUrl?: string;
+  caData?: string;
+  allowedNamespaces?: string[];
+  allowedClusterScopedKinds?: string[];
+  impersonate?: { user?: string; groups?: string[] };
+  allowInsecureTls?: boolean;
+}
+
+export interface CreateTargetInput extends TargetSettingsInput {
+  name: string;
+  credentials: TargetCredentialsInput;
+}
+
+/**
+ * Answers which release plans use a target. The plans domain provides it;
+ * until it exists nothing uses a target.
+ */
+export type TargetUsageLookup = (targetId: string) => Promise<string[]>;
+
+const CLUSTER_KIND = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/;
+const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
+const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+const MAX_LIST = 500;
+
+/** The rules of targets: validation, sealed credentials, the boundary. */
+export class TargetService {
+  private constructor(
+    private readonly store: DatabaseTargetStore,
+    private readonly secrets: SecretsService,
+    private readonly usage: TargetUsageLookup,
+    private readonly inClusterServiceAccountDir: string | undefined,
+  ) {}
+
+  static create(options: {
+    store: DatabaseTargetStore;
+    secrets: SecretsService;
+    usage?: TargetUsageLookup;
+    inClusterServiceAccountDir?: string;
+  }): TargetService {
+    return new TargetService(
+      options.store,
+      options.secrets,
+      options.usage ?? (async () => []),
+      options.inClusterServiceAccountDir,
+    );
+  }
+
+  async list(options: {
+    filter?: TargetFilter;
+    limit?: number;
+    offset?: number;
+  }): Promise<{ items: Target[]; totalCount: number }> {
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_LIST);
+    const offset = Math.max(options.offset ?? 0, 0);
+    const page = await this.store.list({ filter: options.filter, limit, offset });
+    return { items: page.items.map(toApiTarget), totalCount: page.totalCount };
+  }
+
+  /** Every target, for filtering by permission conditions; targets are few. */
+  async listStored(): Promise<StoredTarget[]> {
+    const { items } = await this.store.list({ limit: 10_000, offset: 0 });
+    return items;
+  }
+
+  toApi(target: StoredTarget): Target {
+    return toApiTarget(target);
+  }
+
+  async get(name: string): Promise<Target> {
+    return toApiTarget(await this.getStored(name));
+  }
+
+  async getStored(name: string): Promise<StoredTarget> {
+    const target = await this.store.getByName(name);
+    if (!target) {
+      throw new NotFoundError(`Target "${name}" not found`);
+    }
+    return target;
+  }
+
+  /** For the permission framework: targets by resource ref (their names). */
+  async getStoredByNames(names: string[]): Promise<Array<StoredTarget | undefined>> {
+    const found = await this.store.getByNames(names);
+    return names.map(n => found.find(t => t.name === n));
+  }
+
+  async create(input: CreateTargetInput, actor: string): Promise<Target> {
+    const problem = describeInvalidNamespace(input.name);
+    if (problem) {
+      throw new InputError(`Invalid target name: ${problem.replace('namespace', 'name')}`);
+    }
+    const now = new Date().toISOString();
+    const draft: StoredTarget = {
+      id: randomUUID(),
+      name: input.name,
+      displayName: input.displayName?.trim() || input.name,
+      apiServerUrl: '',
+      authKind: input.credentials.authKind,
+      credentialsVersion: 0,
+      allowedNamespaces: [],
+      allowedClusterScopedKinds: [],
+      allowInsecureTls: false,
+      revision: 1,
+      createdAt: now,
+      createdBy: actor,
+      updatedAt: now,
+      updatedBy: actor,
+    };
+    const settled = applySettings(draft, input);
+    const withCredentials = await this.sealCredentials(settled, input.credentials, now);
+    validateComplete(withCredentials);
+    await this.store.insert(withCredentials);
+    return toApiTarget(withCredentials);
+  }
+
+  async update(
+    name: string,
+    input: TargetSettingsInput & { expectedRevision?: number },
+    actor: string,
+  ): Promise<Target> {
+    const current = await this.getStored(name);
+    if (input.expectedRevision !== undefined && input.expectedRevision !== current.revision) {
+      throw new ConflictError(
+        `Target "${name}" is at revision ${current.revision}, not ${input.expectedRevision}; reload and try again`,
+      );
+    }
+    if (current.authKind === 'kubeconfig' && (input.apiServerUrl || input.caData)) {
+      throw new InputError(
+        'The API server and CA of a kubeconfig target come from its kubeconfig; replace the credentials to change them',
+      );
+    }
+    const next = applySettings(
+      {
+        ...current,
+        revision: current.revision + 1,
+        updatedAt: new Date().toISOString(),
+        updatedBy: actor,
+      },
+      input,
+    );
+    validateComplete(next);
+    await this.store.replace(next, current.revision);
+    return toApiTarget(next);
+  }
+
+  /** Credentials are replaced only through this call, never by update. */
+  async replaceCredentials(
+    name: string,
+    credentials: TargetCredentialsInput,
+    actor: string,
+  ): Promise<Target> {
+    const current = await this.getStored(name);
+    const now = new Date().toISOString();
+    const next = await this.sealCredentials(
+      { ...current, revision: current.revision + 1, updatedAt: now, updatedBy: actor },
+      credentials,
+      now,
+    );
+    validateComplete(next);
+    await this.store.replace(next, current.revision);
+    return toApiTarget(next);
+  }
+
+  async delete(name: string): Promise<void> {
+    const target = await this.getStored(name);
+    const plans = await this.usage(target.id);
+    if (plans.length > 0) {
+      throw new ConflictError(
+        `Target "${name}" is used by ${plans.length} release plan(s) (${plans.slice(0, 5).join(', ')}); delete or move them first`,
+      );
+    }
+    await this.store.delete(name);
+  }
+
+  /** The target's authorization boundary, for every later check on manifests. */
+  boundaryOf(target: StoredTarget): NamespaceBoundary {
+    return {
+      allowedNamespaces: target.allowedNamespaces,
+      allowedClusterScopedKinds: target.allowedClusterScopedKinds,
+    };
+  }
+
+  /**
+   * Decrypts the credentials into an in-memory access description, for one
+   * operation. In-cluster credentials are read from the pod at this moment.
+   */
+  async clusterAccess(target: StoredTarget): Promise<ClusterAccess> {
+    const impersonate =
+      target.impersonateUser || target.impersonateGroups?.length
+        ? { user: target.impersonateUser, groups: target.impersonateGroups }
+        : undefined;
+    if (target.authKind === 'inCluster') {
+      const access = fromInClusterServiceAccount({
+        serviceAccountDir: this.inClusterServiceAccountDir,
+      });
+      return { ...access, impersonate };
+    }
+    if (!target.credentialsSealed) {
+      throw new ConflictError(`Target "${target.name}" has no credentials`);
+    }
+    const opened = await this.secrets.open(
+      credentialIdentity(target),
+      target.credentialsSealed,
+    );
+    const credentials = JSON.parse(opened.toString('utf8')) as ClusterCredentials;
+    opened.fill(0);
+    return {
+      server: target.apiServerUrl,
+      caData: target.caData,
+      insecureSkipTlsVerify: target.allowInsecureTls && !target.caData,
+      credentials,
+      impersonate,
+    };
+  }
+
+  async testConnection(name: string): Promise<TargetConnectionTestResult> {
+    const target = await this.getStored(name);
+    const access = await this.clusterAccess(target);
+    return testConnection(ClusterConnection.fromAccess(access), {
+      allowedNamespaces: target.allowedNamespaces,
+    });
+  }
+
+  private async sealCredentials(
+    target: StoredTarget,
+    input: TargetCredentialsInput,
+    now: string,
+  ): Promise<StoredTarget> {
+    const version = target.credentialsVersion + 1;
+    const base: StoredTarget = {
+      ...target,
+      authKind: input.authKind,
+      credentialsVersion: version,
+      credentialsUpdatedAt: now,
+    };
+    let credentials: ClusterCredentials;
+    switch (input.authKind) {
+      case 'inCluster':
+        return {
+          ...base,
+          apiServerUrl: IN_CLUSTER_SERVER,
+          caData: undefined,
+          credentialsSealed: undefined,
+          credentialsFingerprint: undefined,
+        };
+      case 'token': {
+        const token = (input.token ?? '').trim();
+        if (!token || /\s/.test(token)) {
+          throw new InputError('A bearer token must be a non-empty string without whitespace');
+        }
+        credentials = { kind: 'token', token };
+        break;
+      }
+      case 'kubeconfig': {
+        const parsed = parseKubeconfig(input.kubeconfig ?? '', {
+          allowInsecureTls: target.allowInsecureTls,
+        });
+        if (parsed.impersonate && (target.impersonateUser || target.impersonateGroups)) {
+          throw new InputError(
+            'Impersonation is set both in the kubeconfig (as/as-groups) and on the target; keep one',
+          );
+        }
+        base.apiServerUrl = parsed.server;
+        base.caData = parsed.caData;
+        base.allowInsecureTls = target.allowInsecureTls;
+        if (parsed.impersonate) {
+          base.impersonateUser = parsed.impersonate.user;
+          base.impersonateGroups = parsed.impersonate.groups;
+        }
+        credentials = parsed.credentials;
+        break;
+      }
+      default:
+        throw new InputError(`Unknown auth kind "${(input as { authKind: string }).authKind}"`);
+    }
+    const { sealed, fingerprint } = await this.secrets.seal(
+      credentialIdentity(base),
+      JSON.stringify(credentials),
+    );
+    return { ...base, credentialsSealed: sealed, credentialsFingerprint: fingerprint };
+  }
+}
+
+/** What a target's credential ciphertext is bound to. */
+export function credentialIdentity(target: Pick<StoredTarget, 'id' | 'credentialsVersion'>) {
+  return { type: 'target-credentials', id: target.id, version: target.credentialsVersion };
+}
+
+function applySettings(target: StoredTarget, input: TargetSettingsInput): StoredTarget {
+  const next = { ...target };
+  if (input.displayName !== undefined) {
+    const displayName = input.displayName.trim();
+    if (!displayName || displayName.length > 255) {
+      throw new InputError('displayName must be 1 to 255 characters');
+    }
+    next.displayName = displayName;
+  }
+  if (input.description !== undefined) next.description = input.description || undefined;
+  if (input.owner !== undefined) {
+    if (input.owner && !ENTITY_REF.test(input.owner)) {
+      throw new InputError(`owner must be a full entity ref like group:default/platform, got "${input.owner}"`);
+    }
+    next.owner = input.owner || undefined;
+  }
+  if (input.allowInsecureTls !== undefined) next.allowInsecureTls = input.allowInsecureTls;
+  if (input.apiServerUrl !== undefined) next.apiServerUrl = input.apiServerUrl;
+  if (input.caData !== undefined) next.caData = input.caData || undefined;
+  if (input.allowedNamespaces !== undefined) {
+    const problems = input.allowedNamespaces
+      .map(p => [p, validateAllowlistPattern(p)] as const)
+      .filter(([, problem]) => problem);
+    if (problems.length) {
+      throw new InputError(
+        `Invalid namespace allowlist: ${problems.map(([p, problem]) => `"${p}": ${problem}`).join('; ')}`,
+      );
+    }
+    next.allowedNamespaces = [...new Set(input.allowedNamespaces)];
+  }
+  if (input.allowedClusterScopedKinds !== undefined) {
+    const invalid = input.allowedClusterScopedKinds.filter(k => !CLUSTER_KIND.test(k));
+    if (invalid.length) {
+      throw new InputError(
+        `Invalid cluster-scoped kinds (use Kind or group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole): ${invalid.join(', ')}`,
+      );
+    }
+    next.allowedClusterScopedKinds = [...new Set(input.allowedClusterScopedKinds)];
+  }
+  if (input.impersonate !== undefined) {
+    const user = input.impersonate.user?.trim() || undefined;
+    const groups = input.impersonate.groups?.filter(g => g.trim()) ?? [];
+    if (groups.length && !user) {
+      throw new InputError('Impersonating groups requires a user to impersonate');
+    }
+    next.impersonateUser = user;
+    next.impersonateGroups = groups.length ? groups : undefined;
+  }
+  return next;
+}
+
+function validateComplete(target: StoredTarget) {
+  let url: URL;
+  try {
+    url = new URL(target.apiServerUrl);
+  } catch {
+    throw new InputError('apiServerUrl must be an absolute https URL');
+  }
+  if (url.username || url.password) {
+    throw new InputError('apiServerUrl must not contain credentials');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && target.allowInsecureTls)) {
+    throw new InputError('apiServerUrl must use https (http only when the target allows insecure TLS)');
+  }
+  if (target.caData && !target.caData.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InputError('caData must be a PEM certificate bundle');
+  }
+  if (target.authKind !== 'inCluster' && !target.caData && !target.allowInsecureTls) {
+    throw new InputError(
+      'A CA bundle is required to verify the API server (or explicitly allow insecure TLS on the target)',
+    );
+  }
+}
+
+function toApiTarget(target: StoredTarget): Target {
+  return {
+    name: target.name,
+    displayName: target.displayName,
+    description: target.description,
+    owner: target.owner,
+    apiServerUrl: target.apiServerUrl,
+    caData: target.caData,
+    authKind: target.authKind as TargetAuthKind,
+    credentials: {
+      set: target.authKind === 'inCluster' || Boolean(target.credentialsSealed),
+      fingerprint: target.credentialsFingerprint,
+      updatedAt: target.credentialsUpdatedAt,
+    },
+    allowedNamespaces: target.allowedNamespaces,
+    allowedClusterScopedKinds: target.allowedClusterScopedKinds,
+    impersonate:
+      target.impersonateUser || target.impersonateGroups
+        ? { user: target.impersonateUser, groups: target.impersonateGroups }
+        : undefined,
+    allowInsecureTls: target.allowInsecureTls,
+    revision: target.revision,
+    createdAt: target.createdAt,
+    createdBy: target.createdBy,
+    updatedAt: target.updatedAt,
+    updatedBy: target.updatedBy,
+  };
+}
