@@ -1,5 +1,12 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
+import { KeyringService } from './keyring/KeyringService';
+import { OpenPgpKeyEngine } from './keyring/OpenPgpKeyEngine';
+import { migrateDatabase } from './database/migrateDatabase';
 import request from 'supertest';
 import { deploymentsPlugin } from './plugin';
 import { createTestDatabases } from './__testUtils__/testDatabases';
@@ -78,5 +85,80 @@ describe('deploymentsPlugin', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.error.name).toBe('InputError');
+  });
+
+  it.each(databases.eachSupportedId())(
+    'comes up unlocked from deployments.keyring.passphrase, as every replica would (%p)',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const passphrase = 'Replica auto-unlock 2026!';
+      const keyring = KeyringService.create({
+        store: DatabaseKeyringStore.create(await migrateDatabase(mockServices.database({ knex }))),
+        // The plugin accepts only 4096-bit keyrings, so this one is real size.
+        engine: OpenPgpKeyEngine.create(),
+        logger: mockServices.logger.mock(),
+      });
+      await keyring.bootstrap(passphrase, 'user:default/admin');
+
+      const { server } = await startTestBackend({
+        features: [
+          deploymentsPlugin,
+          mockServices.database.factory({ knex }),
+          mockServices.rootConfig.factory({
+            data: { deployments: { keyring: { passphrase } } },
+          }),
+        ],
+      });
+
+      const status = await request(server).get('/api/deployments/keyring');
+      expect(status.body).toMatchObject({ state: 'unlocked', unlockedBy: 'configuration' });
+    },
+  );
+
+  it('lists only the targets a conditional decision allows (IS_TARGET_OWNER)', async () => {
+    const conditional: PolicyDecision = {
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'deployments',
+      resourceType: 'deployments-target',
+      conditions: {
+        rule: 'IS_TARGET_OWNER',
+        resourceType: 'deployments-target',
+        params: { claims: ['group:default/payments'] },
+      },
+    };
+    const permissions = mockServices.permissions.mock({
+      authorize: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+      authorizeConditional: async requests => requests.map(() => conditional),
+    });
+    const { server } = await startTestBackend({
+      features: [deploymentsPlugin, permissions.factory],
+    });
+    await request(server)
+      .post('/api/deployments/keyring/bootstrap')
+      .send({ passphrase: 'Conditional decisions 2026!' })
+      .expect(201);
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+    for (const [name, owner] of [
+      ['payments-dev', 'group:default/payments'],
+      ['storefront-dev', 'group:default/storefront'],
+      ['unowned', ''],
+    ]) {
+      await request(server)
+        .post('/api/deployments/targets')
+        .send({
+          name,
+          owner,
+          apiServerUrl: 'https://127.0.0.1:6443',
+          caData: ca,
+          allowedNamespaces: ['team-a'],
+          credentials: { authKind: 'token', token: `token-${name}` },
+        })
+        .expect(201);
+    }
+
+    const list = await request(server).get('/api/deployments/targets');
+
+    expect(list.body.items.map((t: { name: string }) => t.name)).toEqual(['payments-dev']);
+    expect(list.body.totalCount).toBe(1);
   });
 });

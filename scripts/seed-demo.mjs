@@ -1,0 +1,95 @@
+// Seeds the demo portal through its own API, as a user would: bootstraps the
+// keyring (first run only) and registers the local cluster as two targets,
+// the admin kubeconfig and the team-a ServiceAccount token.
+// Usage: node scripts/seed-demo.mjs  (the stack's variables in the environment)
+import { readFileSync } from 'node:fs';
+
+const backend = process.env.KUBEDEPLOY_BACKEND_URL ?? 'http://localhost:7007';
+const passphrase = process.env.DEPLOYMENTS_KEYRING_PASSPHRASE;
+
+async function waitForBackend() {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const response = await fetch(`${backend}/api/deployments/health`);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`the backend at ${backend} did not come up`);
+}
+
+async function guestToken() {
+  const response = await fetch(`${backend}/api/auth/guest/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const body = await response.json();
+  return body.backstageIdentity.token;
+}
+
+async function main() {
+  await waitForBackend();
+  const token = await guestToken();
+  const call = async (method, path, body) => {
+    const response = await fetch(`${backend}/api/deployments${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, body: await response.json().catch(() => undefined) };
+  };
+
+  const keyring = await call('GET', '/keyring');
+  if (keyring.body.state === 'uninitialized') {
+    const created = await call('POST', '/keyring/bootstrap', { passphrase });
+    console.log(`[seed-demo] keyring bootstrapped: ${created.status}`);
+  } else if (keyring.body.state === 'sealed') {
+    await call('POST', '/keyring/unlock', { passphrase });
+  }
+
+  const targets = [
+    {
+      name: 'local-admin',
+      displayName: 'Local cluster (admin)',
+      description: 'The local KWOK cluster with the admin kubeconfig',
+      owner: 'group:default/platform',
+      allowedNamespaces: ['team-*'],
+      credentials: {
+        authKind: 'kubeconfig',
+        kubeconfig: readFileSync(process.env.KUBEDEPLOY_KUBECONFIG, 'utf8'),
+      },
+    },
+    {
+      name: 'local-team-a',
+      displayName: 'Local cluster (team-a ServiceAccount)',
+      description: 'A ServiceAccount token that may deploy to team-a only',
+      owner: 'group:default/payments',
+      apiServerUrl: process.env.KUBEDEPLOY_API_SERVER,
+      caData: readFileSync(process.env.KUBEDEPLOY_CA_FILE, 'utf8'),
+      allowedNamespaces: ['team-a'],
+      credentials: {
+        authKind: 'token',
+        token: readFileSync(process.env.KUBEDEPLOY_LIMITED_TOKEN_FILE, 'utf8').trim(),
+      },
+    },
+  ];
+  for (const target of targets) {
+    const existing = await call('GET', `/targets/${target.name}`);
+    if (existing.status === 404) {
+      const created = await call('POST', '/targets', target);
+      console.log(`[seed-demo] target ${target.name}: ${created.status}`);
+    } else {
+      // The stack may have been recreated: refresh the credentials.
+      await call('PUT', `/targets/${target.name}/credentials`, target.credentials);
+    }
+  }
+  console.log('[seed-demo] demo data ready: open http://localhost:3000/deployments');
+}
+
+main().catch(error => {
+  console.error(`[seed-demo] failed: ${error.message}`);
+  process.exit(1);
+});
