@@ -1,4 +1,5 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
+import { KeyringStatus, Target } from '@kubedeploy/plugin-deployments-common';
 
 /** The liveness answer of the deployments backend. @public */
 export interface DeploymentsLiveness {
@@ -11,6 +12,11 @@ export interface DeploymentsLiveness {
  */
 export interface DeploymentsApi {
   getLiveness(): Promise<DeploymentsLiveness>;
+  getKeyringStatus(): Promise<KeyringStatus>;
+  listTargets(options?: {
+    limit?: number;
+    offset?: number;
+  }): Promise<{ items: Target[]; totalCount: number }>;
 }
 
 /** @public */

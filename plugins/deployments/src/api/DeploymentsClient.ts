@@ -1,5 +1,6 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
+import { KeyringStatus, Target } from '@kubedeploy/plugin-deployments-common';
 import { DeploymentsApi, DeploymentsLiveness } from './DeploymentsApi';
 
 /**
@@ -17,6 +18,21 @@ export class DeploymentsClient implements DeploymentsApi {
 
   async getLiveness(): Promise<DeploymentsLiveness> {
     return this.get<DeploymentsLiveness>('/health');
+  }
+
+  async getKeyringStatus(): Promise<KeyringStatus> {
+    return this.get<KeyringStatus>('/keyring');
+  }
+
+  async listTargets(
+    options: { limit?: number; offset?: number } = {},
+  ): Promise<{ items: Target[]; totalCount: number }> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.offset !== undefined)
+      query.set('offset', String(options.offset));
+    const suffix = query.size ? `?${query}` : '';
+    return this.get(`/targets${suffix}`);
   }
 
   private async get<T>(path: string): Promise<T> {

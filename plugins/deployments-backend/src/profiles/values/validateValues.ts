@@ -53,11 +53,14 @@ export function compileValuesSchema(
     validateFormats: false,
     validateSchema: false,
   };
-  const ajv = declared.includes('2020-12')
-    ? new Ajv2020(options)
-    : declared.includes('2019-09')
-    ? new Ajv2019(options)
-    : new Ajv(options);
+  let ajv: Ajv;
+  if (declared.includes('2020-12')) {
+    ajv = new Ajv2020(options);
+  } else if (declared.includes('2019-09')) {
+    ajv = new Ajv2019(options);
+  } else {
+    ajv = new Ajv(options);
+  }
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema);
