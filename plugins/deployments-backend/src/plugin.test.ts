@@ -16,29 +16,62 @@ jest.setTimeout(120_000);
 const databases = createTestDatabases();
 
 /** Every route with a body the OpenAPI validator accepts, so only permissions can refuse it. */
-const routes: Array<[method: 'get' | 'post' | 'patch' | 'put' | 'delete', path: string, body?: object]> = [
+const routes: Array<
+  [
+    method: 'get' | 'post' | 'patch' | 'put' | 'delete',
+    path: string,
+    body?: object,
+  ]
+> = [
   ['get', '/keyring'],
-  ['post', '/keyring/bootstrap', { passphrase: 'correct horse battery staple 42' }],
-  ['post', '/keyring/unlock', { passphrase: 'correct horse battery staple 42' }],
+  [
+    'post',
+    '/keyring/bootstrap',
+    { passphrase: 'correct horse battery staple 42' },
+  ],
+  [
+    'post',
+    '/keyring/unlock',
+    { passphrase: 'correct horse battery staple 42' },
+  ],
   ['post', '/keyring/seal'],
   ['post', '/keyring/self-test'],
   ['post', '/keyring/backup', { passphrase: 'another long passphrase 42' }],
   ['post', '/keyring/backup/verify', { backup: '{}', passphrase: 'x' }],
   ['post', '/keyring/restore', { backup: '{}', passphrase: 'x' }],
-  ['post', '/keyring/rotate', { passphrase: 'correct horse battery staple 42' }],
+  [
+    'post',
+    '/keyring/rotate',
+    { passphrase: 'correct horse battery staple 42' },
+  ],
   ['get', '/targets'],
-  ['post', '/targets', { name: 'dev', credentials: { authKind: 'token', token: 'abc' } }],
+  [
+    'post',
+    '/targets',
+    { name: 'dev', credentials: { authKind: 'token', token: 'abc' } },
+  ],
   ['get', '/targets/dev'],
   ['patch', '/targets/dev', { displayName: 'Dev' }],
   ['put', '/targets/dev/credentials', { authKind: 'token', token: 'abc' }],
   ['delete', '/targets/dev'],
   ['post', '/targets/dev/test-connection'],
   ['get', '/audit'],
+  ['get', '/charts'],
+  [
+    'post',
+    '/charts',
+    { reference: 'oci://127.0.0.1:15000/charts/hello', version: '0.1.0' },
+  ],
+  ['get', `/charts/versions?reference=${encodeURIComponent('oci://127.0.0.1:15000/charts/hello')}`],
+  ['get', '/charts/0b6f3c52-1111-4c1e-9a39-9a0e3b7f0a11'],
+  ['delete', '/charts/0b6f3c52-1111-4c1e-9a39-9a0e3b7f0a11'],
 ];
 
 describe('deploymentsPlugin', () => {
   it('answers GET /api/deployments/health without credentials', async () => {
-    const { server } = await startTestBackend({ features: [deploymentsPlugin] });
+    const { server } = await startTestBackend({
+      features: [deploymentsPlugin],
+    });
 
     const response = await request(server).get('/api/deployments/health');
 
@@ -61,27 +94,40 @@ describe('deploymentsPlugin', () => {
       for (const [method, path, body] of routes) {
         const call = request(server)[method](`/api/deployments${path}`);
         const response = await (body ? call.send(body) : call);
-        expect({ route: `${method} ${path}`, status: response.status }).toEqual({
-          route: `${method} ${path}`,
-          status: 403,
-        });
+        expect({ route: `${method} ${path}`, status: response.status }).toEqual(
+          {
+            route: `${method} ${path}`,
+            status: 403,
+          },
+        );
       }
 
-      const denials = await knex('deployments_audit_events').where({ outcome: 'denied' });
+      const denials = await knex('deployments_audit_events').where({
+        outcome: 'denied',
+      });
       expect(denials).toHaveLength(routes.length);
-      expect(new Set(denials.map(d => d.actor))).toEqual(new Set(['user:default/mock']));
+      expect(new Set(denials.map(d => d.actor))).toEqual(
+        new Set(['user:default/mock']),
+      );
       // Nothing was created behind the denials.
       expect(await knex('deployments_keyring_keys')).toHaveLength(0);
       expect(await knex('deployments_targets')).toHaveLength(0);
+      expect(await knex('deployments_charts')).toHaveLength(0);
     },
   );
 
   it('refuses a request body the OpenAPI spec does not allow, before any work', async () => {
-    const { server } = await startTestBackend({ features: [deploymentsPlugin] });
+    const { server } = await startTestBackend({
+      features: [deploymentsPlugin],
+    });
 
     const response = await request(server)
       .post('/api/deployments/targets')
-      .send({ name: 'Not A Label', credentials: { authKind: 'token', token: 'x' }, extra: 1 });
+      .send({
+        name: 'Not A Label',
+        credentials: { authKind: 'token', token: 'x' },
+        extra: 1,
+      });
 
     expect(response.status).toBe(400);
     expect(response.body.error.name).toBe('InputError');
@@ -93,7 +139,9 @@ describe('deploymentsPlugin', () => {
       const knex = await databases.init(databaseId);
       const passphrase = 'Replica auto-unlock 2026!';
       const keyring = KeyringService.create({
-        store: DatabaseKeyringStore.create(await migrateDatabase(mockServices.database({ knex }))),
+        store: DatabaseKeyringStore.create(
+          await migrateDatabase(mockServices.database({ knex })),
+        ),
         // The plugin accepts only 4096-bit keyrings, so this one is real size.
         engine: OpenPgpKeyEngine.create(),
         logger: mockServices.logger.mock(),
@@ -111,7 +159,10 @@ describe('deploymentsPlugin', () => {
       });
 
       const status = await request(server).get('/api/deployments/keyring');
-      expect(status.body).toMatchObject({ state: 'unlocked', unlockedBy: 'configuration' });
+      expect(status.body).toMatchObject({
+        state: 'unlocked',
+        unlockedBy: 'configuration',
+      });
     },
   );
 
@@ -127,7 +178,8 @@ describe('deploymentsPlugin', () => {
       },
     };
     const permissions = mockServices.permissions.mock({
-      authorize: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+      authorize: async requests =>
+        requests.map(() => ({ result: AuthorizeResult.ALLOW })),
       authorizeConditional: async requests => requests.map(() => conditional),
     });
     const { server } = await startTestBackend({
@@ -137,7 +189,8 @@ describe('deploymentsPlugin', () => {
       .post('/api/deployments/keyring/bootstrap')
       .send({ passphrase: 'Conditional decisions 2026!' })
       .expect(201);
-    const ca = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+    const ca =
+      '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
     for (const [name, owner] of [
       ['payments-dev', 'group:default/payments'],
       ['storefront-dev', 'group:default/storefront'],
@@ -158,7 +211,9 @@ describe('deploymentsPlugin', () => {
 
     const list = await request(server).get('/api/deployments/targets');
 
-    expect(list.body.items.map((t: { name: string }) => t.name)).toEqual(['payments-dev']);
+    expect(list.body.items.map((t: { name: string }) => t.name)).toEqual([
+      'payments-dev',
+    ]);
     expect(list.body.totalCount).toBe(1);
   });
 });

@@ -8,6 +8,9 @@ import {
   deploymentsPreflightExtensionPoint,
 } from '@kubedeploy/plugin-deployments-node';
 import { AuditTrail } from './audit/AuditTrail';
+import { ChartService } from './charts/ChartService';
+import { DatabaseChartStore } from './charts/DatabaseChartStore';
+import { createOutboundPolicy } from './charts/oci/outboundPolicy';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { migrateDatabase } from './database/migrateDatabase';
 import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
@@ -73,12 +76,39 @@ export const deploymentsPlugin = createBackendPlugin({
           ),
         });
         const auditStore = DatabaseAuditStore.create(db);
+        const outbound = config.getOptionalConfig('deployments.registries');
+        const plainHttpHosts =
+          outbound?.getOptionalStringArray('plainHttpHosts') ?? [];
+        const allowLoopback =
+          outbound?.getOptionalBoolean('allowLoopback') ?? false;
+        const charts = ChartService.create({
+          store: DatabaseChartStore.create(db),
+          checkUrl: createOutboundPolicy({
+            allow: outbound?.getOptionalStringArray('allow'),
+            deny: outbound?.getOptionalStringArray('deny'),
+            allowLoopback,
+            ownHosts: [
+              new URL(
+                config.getOptionalString('backend.baseUrl') ??
+                  'http://localhost:7007',
+              ).host,
+            ],
+          }),
+          // Plain http only for loopback registries (when loopback is allowed
+          // at all) or hosts configuration explicitly marks insecure.
+          allowPlainHttp: host =>
+            plainHttpHosts.includes(host) ||
+            (allowLoopback &&
+              /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host)),
+        });
 
         permissionsRegistry.addPermissions(deploymentsPermissions);
         permissionsRegistry.addResourceType({
           resourceRef: targetResourceRef,
           permissions: deploymentsPermissions.filter(
-            p => p.type === 'resource' && p.resourceType === targetResourceRef.resourceType,
+            p =>
+              p.type === 'resource' &&
+              p.resourceType === targetResourceRef.resourceType,
           ),
           rules: Object.values(targetPermissionRules),
           getResources: names => targets.getStoredByNames(names),
@@ -86,17 +116,27 @@ export const deploymentsPlugin = createBackendPlugin({
 
         // Auto-unlock lets several replicas come up unlocked; the passphrase
         // normally comes from an environment variable and is never logged.
-        const passphrase = config.getOptionalString('deployments.keyring.passphrase');
+        const passphrase = config.getOptionalString(
+          'deployments.keyring.passphrase',
+        );
         if (passphrase) {
           const status = await keyring.status();
           if (status.state === 'uninitialized') {
-            logger.warn('deployments.keyring.passphrase is set but no keyring exists yet; bootstrap it first');
+            logger.warn(
+              'deployments.keyring.passphrase is set but no keyring exists yet; bootstrap it first',
+            );
           } else {
             try {
               await keyring.unlock(passphrase, 'configuration');
-              logger.info(`Keyring ${status.fingerprint} unlocked from configuration`);
+              logger.info(
+                `Keyring ${status.fingerprint} unlocked from configuration`,
+              );
             } catch (error) {
-              logger.error(`Keyring auto-unlock failed: ${(error as Error).name}; it stays sealed`);
+              logger.error(
+                `Keyring auto-unlock failed: ${
+                  (error as Error).name
+                }; it stays sealed`,
+              );
             }
           }
         }
@@ -108,6 +148,7 @@ export const deploymentsPlugin = createBackendPlugin({
             audit: AuditTrail.create({ auditor, store: auditStore, logger }),
             keyring,
             targets,
+            charts,
             auditStore,
           }),
         );

@@ -1,5 +1,7 @@
 import express from 'express';
 import { createAuditRoutes } from './audit/createAuditRoutes';
+import { ChartService } from './charts/ChartService';
+import { createChartRoutes } from './charts/createChartRoutes';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { createKeyringRoutes } from './keyring/createKeyringRoutes';
 import { KeyringService } from './keyring/KeyringService';
@@ -11,6 +13,7 @@ import { TargetService } from './targets/TargetService';
 export interface RouterOptions extends RouteContext {
   keyring: KeyringService;
   targets: TargetService;
+  charts: ChartService;
   auditStore: DatabaseAuditStore;
 }
 
@@ -36,6 +39,7 @@ export async function createRouter(
   });
   createKeyringRoutes(router, options);
   createTargetRoutes(router, options);
+  createChartRoutes(router, options);
   createAuditRoutes(router, options);
   return router;
 }

@@ -9,3 +9,4 @@ export * from './validation';
 export * from './health';
 export * from './keyring';
 export * from './targets';
+export * from './charts';

@@ -80,6 +80,24 @@ export const deploymentsTargetTestPermission = createPermission({
   resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
 });
 
+/** Registering a chart version from a registry. @public */
+export const deploymentsChartRegisterPermission = createPermission({
+  name: 'deployments.chart.register',
+  attributes: { action: 'create' },
+});
+
+/** Seeing the chart catalog and listing a repository's versions. @public */
+export const deploymentsChartReadPermission = createPermission({
+  name: 'deployments.chart.read',
+  attributes: { action: 'read' },
+});
+
+/** Removing a chart version no release plan uses. @public */
+export const deploymentsChartDeletePermission = createPermission({
+  name: 'deployments.chart.delete',
+  attributes: { action: 'delete' },
+});
+
 /** Reading the plugin's audit trail. @public */
 export const deploymentsAuditReadPermission = createPermission({
   name: 'deployments.audit.read',
@@ -98,4 +116,7 @@ export const deploymentsPermissions = [
   deploymentsTargetDeletePermission,
   deploymentsTargetTestPermission,
   deploymentsAuditReadPermission,
+  deploymentsChartRegisterPermission,
+  deploymentsChartReadPermission,
+  deploymentsChartDeletePermission,
 ];

@@ -49,7 +49,12 @@ export interface TargetConnectionTestResult {
   error?: string;
   rbac: Array<{
     namespace: string;
-    checks: Array<{ verb: string; group: string; resource: string; allowed: boolean }>;
+    checks: Array<{
+      verb: string;
+      group: string;
+      resource: string;
+      allowed: boolean;
+    }>;
   }>;
   summary: string;
 }

@@ -524,6 +524,115 @@ export const spec = {
           },
         },
       },
+      Chart: {
+        type: 'object',
+        required: [
+          'id',
+          'sourceKind',
+          'reference',
+          'name',
+          'version',
+          'chartDigest',
+          'dependencies',
+          'hasValuesSchema',
+          'archiveSize',
+          'registeredAt',
+          'registeredBy',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          sourceKind: {
+            type: 'string',
+            enum: ['oci'],
+          },
+          reference: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          version: {
+            type: 'string',
+          },
+          chartDigest: {
+            type: 'string',
+          },
+          manifestDigest: {
+            type: 'string',
+          },
+          appVersion: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          kubeVersion: {
+            type: 'string',
+          },
+          icon: {
+            type: 'string',
+          },
+          dependencies: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name'],
+              properties: {
+                name: {
+                  type: 'string',
+                },
+                version: {
+                  type: 'string',
+                },
+                repository: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          defaultValues: {
+            type: 'string',
+          },
+          valuesSchema: {
+            type: 'object',
+            additionalProperties: {},
+          },
+          hasValuesSchema: {
+            type: 'boolean',
+          },
+          readme: {
+            type: 'string',
+          },
+          archiveSize: {
+            type: 'integer',
+          },
+          registeredAt: {
+            type: 'string',
+          },
+          registeredBy: {
+            type: 'string',
+          },
+        },
+      },
+      RegisterChartRequest: {
+        type: 'object',
+        required: ['reference'],
+        additionalProperties: false,
+        properties: {
+          reference: {
+            type: 'string',
+            maxLength: 1024,
+            description:
+              'oci://host[:port]/path/name, optionally with :tag or @sha256:digest',
+          },
+          version: {
+            type: 'string',
+            maxLength: 128,
+          },
+        },
+      },
     },
     responses: {
       ErrorResponse: {
@@ -997,6 +1106,187 @@ export const spec = {
                 },
               },
             },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/charts': {
+      get: {
+        operationId: 'ListCharts',
+        parameters: [
+          {
+            name: 'name',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 255,
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'Registered chart versions (schema and README included, archive not)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'totalCount'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Chart',
+                      },
+                    },
+                    totalCount: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'RegisterChart',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/RegisterChartRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Already registered with the same digest',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Chart',
+                },
+              },
+            },
+          },
+          '201': {
+            description: 'Registered',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Chart',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/charts/versions': {
+      get: {
+        operationId: 'ListChartVersions',
+        description: 'The tags a repository offers.',
+        parameters: [
+          {
+            name: 'reference',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 1024,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Tags',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['versions'],
+                  properties: {
+                    versions: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/charts/{id}': {
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            maxLength: 36,
+          },
+        },
+      ],
+      get: {
+        operationId: 'GetChart',
+        responses: {
+          '200': {
+            description: 'The chart version',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Chart',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      delete: {
+        operationId: 'DeleteChart',
+        responses: {
+          '204': {
+            description: 'Deleted',
           },
           default: {
             $ref: '#/components/responses/ErrorResponse',

@@ -2,6 +2,8 @@
 
 export * from '../models/AuditEntry.model';
 export * from '../models/BackupUpload.model';
+export * from '../models/Chart.model';
+export * from '../models/ChartDependenciesInner.model';
 export * from '../models/ConnectionTestResult.model';
 export * from '../models/ConnectionTestResultRbacInner.model';
 export * from '../models/ConnectionTestResultRbacInnerChecksInner.model';
@@ -15,8 +17,11 @@ export * from '../models/KeyringSelfTestResultStepsInner.model';
 export * from '../models/KeyringStatus.model';
 export * from '../models/KeyringStatusRotation.model';
 export * from '../models/ListAuditEntries200Response.model';
+export * from '../models/ListChartVersions200Response.model';
+export * from '../models/ListCharts200Response.model';
 export * from '../models/ModelError.model';
 export * from '../models/Passphrase.model';
+export * from '../models/RegisterChartRequest.model';
 export * from '../models/Target.model';
 export * from '../models/TargetCredentials.model';
 export * from '../models/TargetCredentialsInput.model';
