@@ -1,6 +1,7 @@
 // Seeds the demo portal through its own API, as a user would: bootstraps the
 // keyring (first run only) and registers the local cluster as two targets,
-// the admin kubeconfig and the team-a ServiceAccount token.
+// the admin kubeconfig and the team-a ServiceAccount token, and registers
+// the example charts from the local registry.
 // Usage: node scripts/seed-demo.mjs  (the stack's variables in the environment)
 import { readFileSync } from 'node:fs';
 
@@ -85,6 +86,13 @@ async function main() {
       // The stack may have been recreated: refresh the credentials.
       await call('PUT', `/targets/${target.name}/credentials`, target.credentials);
     }
+  }
+  for (const chart of ['hello', 'broken', 'escape']) {
+    const registered = await call('POST', '/charts', {
+      reference: `oci://${process.env.KUBEDEPLOY_REGISTRY}/charts/${chart}`,
+      version: '0.1.0',
+    });
+    console.log(`[seed-demo] chart ${chart}: ${registered.status}`);
   }
   console.log('[seed-demo] demo data ready: open http://localhost:3000/deployments');
 }
