@@ -62,9 +62,21 @@ const routes: Array<
     '/charts',
     { reference: 'oci://127.0.0.1:15000/charts/hello', version: '0.1.0' },
   ],
-  ['get', `/charts/versions?reference=${encodeURIComponent('oci://127.0.0.1:15000/charts/hello')}`],
+  [
+    'get',
+    `/charts/versions?reference=${encodeURIComponent(
+      'oci://127.0.0.1:15000/charts/hello',
+    )}`,
+  ],
   ['get', '/charts/0b6f3c52-1111-4c1e-9a39-9a0e3b7f0a11'],
   ['delete', '/charts/0b6f3c52-1111-4c1e-9a39-9a0e3b7f0a11'],
+  ['get', '/registries'],
+  [
+    'put',
+    '/registries/127.0.0.1%3A15001/credentials',
+    { username: 'u', password: 'p' },
+  ],
+  ['delete', '/registries/127.0.0.1%3A15001/credentials'],
 ];
 
 describe('deploymentsPlugin', () => {
@@ -113,6 +125,7 @@ describe('deploymentsPlugin', () => {
       expect(await knex('deployments_keyring_keys')).toHaveLength(0);
       expect(await knex('deployments_targets')).toHaveLength(0);
       expect(await knex('deployments_charts')).toHaveLength(0);
+      expect(await knex('deployments_registries')).toHaveLength(0);
     },
   );
 

@@ -10,6 +10,7 @@ import {
 import { AuditTrail } from './audit/AuditTrail';
 import { ChartService } from './charts/ChartService';
 import { DatabaseChartStore } from './charts/DatabaseChartStore';
+import { RegistryCredentialService } from './charts/RegistryCredentialService';
 import { createOutboundPolicy } from './charts/oci/outboundPolicy';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { migrateDatabase } from './database/migrateDatabase';
@@ -81,8 +82,10 @@ export const deploymentsPlugin = createBackendPlugin({
           outbound?.getOptionalStringArray('plainHttpHosts') ?? [];
         const allowLoopback =
           outbound?.getOptionalBoolean('allowLoopback') ?? false;
+        const registries = RegistryCredentialService.create({ db, secrets });
         const charts = ChartService.create({
           store: DatabaseChartStore.create(db),
+          credentialsFor: host => registries.credentialsFor(host),
           checkUrl: createOutboundPolicy({
             allow: outbound?.getOptionalStringArray('allow'),
             deny: outbound?.getOptionalStringArray('deny'),
@@ -149,6 +152,7 @@ export const deploymentsPlugin = createBackendPlugin({
             keyring,
             targets,
             charts,
+            registries,
             auditStore,
           }),
         );

@@ -2,6 +2,8 @@ import express from 'express';
 import { createAuditRoutes } from './audit/createAuditRoutes';
 import { ChartService } from './charts/ChartService';
 import { createChartRoutes } from './charts/createChartRoutes';
+import { createRegistryRoutes } from './charts/createRegistryRoutes';
+import { RegistryCredentialService } from './charts/RegistryCredentialService';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { createKeyringRoutes } from './keyring/createKeyringRoutes';
 import { KeyringService } from './keyring/KeyringService';
@@ -14,6 +16,7 @@ export interface RouterOptions extends RouteContext {
   keyring: KeyringService;
   targets: TargetService;
   charts: ChartService;
+  registries: RegistryCredentialService;
   auditStore: DatabaseAuditStore;
 }
 
@@ -40,6 +43,7 @@ export async function createRouter(
   createKeyringRoutes(router, options);
   createTargetRoutes(router, options);
   createChartRoutes(router, options);
+  createRegistryRoutes(router, options);
   createAuditRoutes(router, options);
   return router;
 }

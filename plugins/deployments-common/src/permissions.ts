@@ -98,6 +98,12 @@ export const deploymentsChartDeletePermission = createPermission({
   attributes: { action: 'delete' },
 });
 
+/** Storing and removing registry credentials. @public */
+export const deploymentsRegistryManagePermission = createPermission({
+  name: 'deployments.registry.manage',
+  attributes: { action: 'update' },
+});
+
 /** Reading the plugin's audit trail. @public */
 export const deploymentsAuditReadPermission = createPermission({
   name: 'deployments.audit.read',
@@ -119,4 +125,5 @@ export const deploymentsPermissions = [
   deploymentsChartRegisterPermission,
   deploymentsChartReadPermission,
   deploymentsChartDeletePermission,
+  deploymentsRegistryManagePermission,
 ];

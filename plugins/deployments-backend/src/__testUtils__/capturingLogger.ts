@@ -10,7 +10,8 @@ export function createCapturingRootLogger() {
   const lines: string[] = [];
   const make = (fields: Record<string, unknown>): RootLoggerService => {
     const write =
-      (level: string) => (message: string, meta?: Error | Record<string, unknown>) => {
+      (level: string) =>
+      (message: string, meta?: Error | Record<string, unknown>) => {
         const extra =
           meta instanceof Error
             ? `${meta.name}: ${meta.message} ${meta.stack ?? ''}`

@@ -21,7 +21,13 @@ function adminConfig(): k8s.KubeConfig {
 function tokenConfig(token: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'local', server: stack.apiServerUrl, caData: Buffer.from(stack.caPem).toString('base64') }],
+    clusters: [
+      {
+        name: 'local',
+        server: stack.apiServerUrl,
+        caData: Buffer.from(stack.caPem).toString('base64'),
+      },
+    ],
     users: [{ name: 'limited', token }],
     contexts: [{ name: 'local', cluster: 'local', user: 'limited' }],
     currentContext: 'local',
@@ -29,7 +35,11 @@ function tokenConfig(token: string): k8s.KubeConfig {
   return kc;
 }
 
-async function readyPods(core: k8s.CoreV1Api, namespace: string, release: string) {
+async function readyPods(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  release: string,
+) {
   const pods = await core.listNamespacedPod({
     namespace,
     labelSelector: `app.kubernetes.io/instance=${release}`,
@@ -56,8 +66,13 @@ describe('local stack', () => {
 
   it('pulls the chart with the digest that was pushed', async () => {
     const { stdout, stderr } = await runHelm([
-      'pull', `oci://${stack.registry}/charts/hello`, '--version', '0.1.0',
-      '--plain-http', '--destination', require('node:os').tmpdir(),
+      'pull',
+      `oci://${stack.registry}/charts/hello`,
+      '--version',
+      '0.1.0',
+      '--plain-http',
+      '--destination',
+      require('node:os').tmpdir(),
     ]);
     const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(stdout + stderr)?.[1];
     expect(digest).toBe(stack.pushedDigests.get(`${stack.registry}/hello`));
@@ -67,9 +82,20 @@ describe('local stack', () => {
     const release = `hello-${suffix}`;
     await runHelm(
       [
-        'upgrade', '--install', release, `oci://${stack.registry}/charts/hello`,
-        '--version', '0.1.0', '--plain-http', '--namespace', namespace,
-        '--set', 'replicaCount=2', '--wait=watcher', '--timeout', '120s',
+        'upgrade',
+        '--install',
+        release,
+        `oci://${stack.registry}/charts/hello`,
+        '--version',
+        '0.1.0',
+        '--plain-http',
+        '--namespace',
+        namespace,
+        '--set',
+        'replicaCount=2',
+        '--wait=watcher',
+        '--timeout',
+        '120s',
       ],
       { kubeconfig: stack.adminKubeconfigPath },
     );
@@ -84,15 +110,23 @@ describe('local stack', () => {
     expect(pods).toHaveLength(2);
     for (const pod of pods) {
       expect(pod.status?.phase).toBe('Running');
-      expect(pod.status?.conditions?.find(c => c.type === 'Ready')?.status).toBe('True');
+      expect(
+        pod.status?.conditions?.find(c => c.type === 'Ready')?.status,
+      ).toBe('True');
     }
 
     const current = await core.readNamespacedPodLog({
-      name: pods[0].metadata!.name!, namespace, container: 'web', tailLines: 5,
+      name: pods[0].metadata!.name!,
+      namespace,
+      container: 'web',
+      tailLines: 5,
     });
     expect(current).toContain('request served');
     const previous = await core.readNamespacedPodLog({
-      name: pods[0].metadata!.name!, namespace, container: 'web', previous: true,
+      name: pods[0].metadata!.name!,
+      namespace,
+      container: 'web',
+      previous: true,
     });
     expect(previous).toContain('out of memory');
   });
@@ -100,27 +134,79 @@ describe('local stack', () => {
   it('rolls a failing upgrade back with --rollback-on-failure', async () => {
     const release = `broken-${suffix}`;
     const kubeconfig = stack.adminKubeconfigPath;
-    const broken = [release, `oci://${stack.registry}/charts/broken`, '--version', '0.1.0', '--plain-http', '--namespace', namespace];
+    const broken = [
+      release,
+      `oci://${stack.registry}/charts/broken`,
+      '--version',
+      '0.1.0',
+      '--plain-http',
+      '--namespace',
+      namespace,
+    ];
     // Revision 1 has no pods, so it is trivially ready.
-    await runHelm(['upgrade', '--install', ...broken, '--set', 'replicaCount=0', '--wait=watcher', '--timeout', '60s'], { kubeconfig });
+    await runHelm(
+      [
+        'upgrade',
+        '--install',
+        ...broken,
+        '--set',
+        'replicaCount=0',
+        '--wait=watcher',
+        '--timeout',
+        '60s',
+      ],
+      { kubeconfig },
+    );
 
     // Revision 2 asks for a pod that never becomes Ready.
     await expect(
-      runHelm(['upgrade', ...broken, '--set', 'replicaCount=1', '--rollback-on-failure', '--wait=watcher', '--timeout', '10s'], { kubeconfig }),
+      runHelm(
+        [
+          'upgrade',
+          ...broken,
+          '--set',
+          'replicaCount=1',
+          '--rollback-on-failure',
+          '--wait=watcher',
+          '--timeout',
+          '10s',
+        ],
+        { kubeconfig },
+      ),
     ).rejects.toThrow(/rolled back|context deadline|timed out|timeout/i);
 
-    const { stdout } = await runHelm(['history', release, '--namespace', namespace, '-o', 'json'], { kubeconfig });
-    const history = JSON.parse(stdout) as Array<{ revision: number; status: string; description: string }>;
-    expect(history.map(h => h.status)).toEqual(['superseded', 'failed', 'deployed']);
+    const { stdout } = await runHelm(
+      ['history', release, '--namespace', namespace, '-o', 'json'],
+      { kubeconfig },
+    );
+    const history = JSON.parse(stdout) as Array<{
+      revision: number;
+      status: string;
+      description: string;
+    }>;
+    expect(history.map(h => h.status)).toEqual([
+      'superseded',
+      'failed',
+      'deployed',
+    ]);
     expect(history[2].description).toMatch(/Rollback to 1/);
   });
 
   it('enforces RBAC for the limited ServiceAccount', async () => {
-    const authz = tokenConfig(stack.limitedToken).makeApiClient(k8s.AuthorizationV1Api);
+    const authz = tokenConfig(stack.limitedToken).makeApiClient(
+      k8s.AuthorizationV1Api,
+    );
     const review = (ns: string) =>
       authz.createSelfSubjectAccessReview({
         body: {
-          spec: { resourceAttributes: { namespace: ns, group: 'apps', resource: 'deployments', verb: 'create' } },
+          spec: {
+            resourceAttributes: {
+              namespace: ns,
+              group: 'apps',
+              resource: 'deployments',
+              verb: 'create',
+            },
+          },
         },
       });
 
@@ -135,13 +221,23 @@ describe('local stack', () => {
       spec: {
         replicas: -1,
         selector: { matchLabels: { app: 'x' } },
-        template: { metadata: { labels: { app: 'y' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+        template: {
+          metadata: { labels: { app: 'y' } },
+          spec: { containers: [{ name: 'c', image: 'i' }] },
+        },
       },
     };
     await expect(
-      apps.createNamespacedDeployment({ namespace, body: invalid, dryRun: 'All' }),
+      apps.createNamespacedDeployment({
+        namespace,
+        body: invalid,
+        dryRun: 'All',
+      }),
     ).rejects.toMatchObject({ code: 422 });
-    const after = await apps.listNamespacedDeployment({ namespace, fieldSelector: 'metadata.name=invalid' });
+    const after = await apps.listNamespacedDeployment({
+      namespace,
+      fieldSelector: 'metadata.name=invalid',
+    });
     expect(after.items).toHaveLength(0);
   });
 });

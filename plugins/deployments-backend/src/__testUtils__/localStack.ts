@@ -34,7 +34,9 @@ export function readLocalStack(): LocalStack | undefined {
     return undefined;
   }
   const pushedDigests = new Map<string, string>();
-  for (const line of readFileSync(env.KUBEDEPLOY_CHART_DIGESTS!, 'utf8').split('\n')) {
+  for (const line of readFileSync(env.KUBEDEPLOY_CHART_DIGESTS!, 'utf8').split(
+    '\n',
+  )) {
     const [registry, chart, digest] = line.split('\t');
     if (digest) pushedDigests.set(`${registry}/${chart}`, digest);
   }
@@ -42,12 +44,18 @@ export function readLocalStack(): LocalStack | undefined {
     adminKubeconfigPath: env.KUBEDEPLOY_KUBECONFIG,
     apiServerUrl: env.KUBEDEPLOY_API_SERVER!,
     caPem: readFileSync(env.KUBEDEPLOY_CA_FILE!, 'utf8'),
-    limitedToken: readFileSync(env.KUBEDEPLOY_LIMITED_TOKEN_FILE!, 'utf8').trim(),
+    limitedToken: readFileSync(
+      env.KUBEDEPLOY_LIMITED_TOKEN_FILE!,
+      'utf8',
+    ).trim(),
     limitedNamespace: env.KUBEDEPLOY_LIMITED_NAMESPACE!,
     registry: env.KUBEDEPLOY_REGISTRY,
     authRegistry: env.KUBEDEPLOY_REGISTRY_AUTH!,
     registryUser: env.KUBEDEPLOY_REGISTRY_USER!,
-    registryPassword: readFileSync(env.KUBEDEPLOY_REGISTRY_PASSWORD_FILE!, 'utf8').trim(),
+    registryPassword: readFileSync(
+      env.KUBEDEPLOY_REGISTRY_PASSWORD_FILE!,
+      'utf8',
+    ).trim(),
     pushedDigests,
   };
 }

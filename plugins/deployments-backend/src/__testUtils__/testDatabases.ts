@@ -5,7 +5,8 @@ import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
  * quietly skipping PostgreSQL when the stack's connection string is missing.
  */
 export function createTestDatabases(): TestDatabases {
-  const postgres = (process.env.KUBEDEPLOY_POSTGRES_ID ?? 'POSTGRES_15') as TestDatabaseId;
+  const postgres = (process.env.KUBEDEPLOY_POSTGRES_ID ??
+    'POSTGRES_15') as TestDatabaseId;
   const databases = TestDatabases.create({
     ids: [postgres, 'SQLITE_3'],
     disableDocker: true,

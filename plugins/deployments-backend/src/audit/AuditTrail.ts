@@ -42,7 +42,10 @@ export class AuditTrail {
   }
 
   async run<T>(action: AuditedAction, fn: () => Promise<T>): Promise<T> {
-    const meta = { ...action.meta, ...(action.subject ? { subject: action.subject } : {}) };
+    const meta = {
+      ...action.meta,
+      ...(action.subject ? { subject: action.subject } : {}),
+    };
     const event = await this.auditor.createEvent({
       eventId: action.eventId,
       severityLevel: action.severityLevel,
@@ -85,14 +88,24 @@ export class AuditTrail {
       });
     } catch (error) {
       // The auditor already has the event; a failed copy must not fail the request.
-      this.logger.error(`Could not store audit entry ${action.eventId}: ${(error as Error).message}`);
+      this.logger.error(
+        `Could not store audit entry ${action.eventId}: ${
+          (error as Error).message
+        }`,
+      );
     }
   }
 }
 
 function actorOf(credentials: BackstageCredentials): string {
-  const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
-  if (principal.type === 'user' && principal.userEntityRef) return principal.userEntityRef;
-  if (principal.type === 'service' && principal.subject) return principal.subject;
+  const principal = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
+  if (principal.type === 'user' && principal.userEntityRef)
+    return principal.userEntityRef;
+  if (principal.type === 'service' && principal.subject)
+    return principal.subject;
   return principal.type;
 }

@@ -12,7 +12,13 @@ export function createAuditRoutes(
   router.get('/audit', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const items = await audit.run(
-      { eventId: 'audit-read', severityLevel: 'low', request: req, credentials, kind: 'read' },
+      {
+        eventId: 'audit-read',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        kind: 'read',
+      },
       async () => {
         await authorizer.authorize(credentials, deploymentsAuditReadPermission);
         return auditStore.list(req.query);

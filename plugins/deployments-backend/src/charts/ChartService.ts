@@ -2,7 +2,10 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { createHash, randomUUID } from 'node:crypto';
 import { readChartArchive } from './archive/readChartArchive';
 import { DatabaseChartStore, StoredChart } from './DatabaseChartStore';
-import { OciRegistryClient } from './oci/OciRegistryClient';
+import {
+  OciRegistryClient,
+  RegistryCredentials,
+} from './oci/OciRegistryClient';
 import { parseChartReference } from './oci/parseChartReference';
 
 const HELM_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.helm.config.v1+json';
@@ -15,6 +18,8 @@ export interface ChartServiceOptions {
   checkUrl: (url: URL) => Promise<void>;
   /** Hosts (host[:port]) that may be reached over plain http. */
   allowPlainHttp: (host: string) => boolean;
+  /** Stored credentials for a registry host; anonymous when none. */
+  credentialsFor?: (host: string) => Promise<RegistryCredentials>;
 }
 
 /** The chart catalog's rules: register from OCI pinned by digest, immutably. */
@@ -42,7 +47,8 @@ export class ChartService {
   /** The tags a repository offers, to help a user pick a version. */
   async listVersions(reference: string): Promise<string[]> {
     const ref = parseChartReference(reference);
-    return this.client().listTags({
+    const client = await this.client(ref.registry);
+    return client.listTags({
       ...ref,
       tag: undefined,
       digest: undefined,
@@ -67,7 +73,7 @@ export class ChartService {
         'Register a chart by version (a tag), e.g. oci://host/charts/hello with version 0.1.0',
       );
     }
-    const client = this.client();
+    const client = await this.client(ref.registry);
     const { manifest, digest: manifestDigest } = await client.getManifest(ref);
     if (manifest.config.mediaType !== HELM_CONFIG_MEDIA_TYPE) {
       throw new InputError(
@@ -149,8 +155,9 @@ export class ChartService {
     }
   }
 
-  private client(): OciRegistryClient {
+  private async client(host: string): Promise<OciRegistryClient> {
     return OciRegistryClient.create({
+      credentials: await this.options.credentialsFor?.(host),
       allowPlainHttp: this.options.allowPlainHttp,
       checkUrl: this.options.checkUrl,
     });

@@ -105,7 +105,9 @@ describe.each(databases.eachSupportedId())('charts API (%p)', databaseId => {
     const versions = await request(server)
       .get('/api/deployments/charts/versions')
       .query({ reference: `oci://${stack.registry}/charts/hello` });
-    expect(versions.body.versions).toContain('0.1.0');
+    expect(versions.body).toEqual({
+      versions: expect.arrayContaining(['0.1.0']),
+    });
 
     const list = await request(server).get('/api/deployments/charts');
     expect(list.body.totalCount).toBe(1);
@@ -159,5 +161,49 @@ describe.each(databases.eachSupportedId())('charts API (%p)', databaseId => {
     }
     const list = await request(server).get('/api/deployments/charts');
     expect(list.body.totalCount).toBe(0);
+  });
+
+  it('registers from a registry with basic auth using credentials sealed under the keyring', async () => {
+    const knex = await databases.init(databaseId);
+    const server = await backend(knex, { allowLoopback: true });
+    const reference = `oci://${stack.authRegistry}/charts/hello`;
+
+    const anonymous = await request(server)
+      .post('/api/deployments/charts')
+      .send({ reference, version: '0.1.0' });
+    expect(anonymous.status).toBe(403);
+
+    await request(server)
+      .post('/api/deployments/keyring/bootstrap')
+      .send({ passphrase: 'Registry credentials 2026!' })
+      .expect(201);
+    const stored = await request(server)
+      .put(
+        `/api/deployments/registries/${encodeURIComponent(
+          stack.authRegistry,
+        )}/credentials`,
+      )
+      .send({ username: stack.registryUser, password: stack.registryPassword });
+    expect(stored.status).toBe(200);
+    expect(JSON.stringify(stored.body)).not.toContain(stack.registryPassword);
+
+    const registered = await request(server)
+      .post('/api/deployments/charts')
+      .send({ reference, version: '0.1.0' });
+    expect(registered.status).toBe(201);
+    expect(registered.body.manifestDigest).toBe(
+      stack.pushedDigests.get(`${stack.authRegistry}/hello`),
+    );
+
+    const rows = JSON.stringify(await knex('deployments_registries'));
+    expect(rows).not.toContain(stack.registryPassword);
+    expect(rows).not.toContain(
+      Buffer.from(stack.registryPassword).toString('base64'),
+    );
+
+    const listed = await request(server).get('/api/deployments/registries');
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ host: stack.authRegistry, authKind: 'basic' }),
+    ]);
   });
 });

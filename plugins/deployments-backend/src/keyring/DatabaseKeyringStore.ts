@@ -99,7 +99,10 @@ export class DatabaseKeyringStore {
       }
       await tx(KEYS).insert(this.keyRow(key));
       for (const dataKey of dataKeys) {
-        await tx(DATA_KEYS).insert({ id: dataKey.id, created_at: dataKey.createdAt });
+        await tx(DATA_KEYS).insert({
+          id: dataKey.id,
+          created_at: dataKey.createdAt,
+        });
         for (const wrap of dataKey.wraps) {
           await tx(WRAPS).insert({
             data_key_id: dataKey.id,
@@ -127,7 +130,10 @@ export class DatabaseKeyringStore {
         await tx(KEYS).insert(this.keyRow(key));
       }
       for (const dataKey of dataKeys) {
-        await tx(DATA_KEYS).insert({ id: dataKey.id, created_at: dataKey.createdAt });
+        await tx(DATA_KEYS).insert({
+          id: dataKey.id,
+          created_at: dataKey.createdAt,
+        });
         for (const wrap of dataKey.wraps) {
           await tx(WRAPS).insert({
             data_key_id: dataKey.id,
@@ -141,7 +147,10 @@ export class DatabaseKeyringStore {
 
   async addDataKey(dataKey: StoredDataKey): Promise<void> {
     await this.db.transaction(async tx => {
-      await tx(DATA_KEYS).insert({ id: dataKey.id, created_at: dataKey.createdAt });
+      await tx(DATA_KEYS).insert({
+        id: dataKey.id,
+        created_at: dataKey.createdAt,
+      });
       for (const wrap of dataKey.wraps) {
         await tx(WRAPS).insert({
           data_key_id: dataKey.id,
@@ -183,7 +192,9 @@ export class DatabaseKeyringStore {
    */
   async completeRotation(pendingFingerprint: string): Promise<void> {
     await this.db.transaction(async tx => {
-      const [{ count: dataKeyCount }] = await tx(DATA_KEYS).count({ count: '*' });
+      const [{ count: dataKeyCount }] = await tx(DATA_KEYS).count({
+        count: '*',
+      });
       const [{ count: wrapCount }] = await tx(WRAPS)
         .where({ key_fingerprint: pendingFingerprint })
         .count({ count: '*' });
@@ -192,7 +203,9 @@ export class DatabaseKeyringStore {
           `Rotation incomplete: ${wrapCount} of ${dataKeyCount} data keys are wrapped to the new key`,
         );
       }
-      await tx(WRAPS).whereNot({ key_fingerprint: pendingFingerprint }).delete();
+      await tx(WRAPS)
+        .whereNot({ key_fingerprint: pendingFingerprint })
+        .delete();
       await tx(KEYS).whereNot({ fingerprint: pendingFingerprint }).delete();
       await tx(KEYS)
         .where({ fingerprint: pendingFingerprint })

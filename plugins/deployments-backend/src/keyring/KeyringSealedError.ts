@@ -8,7 +8,9 @@ export class KeyringSealedError extends CustomErrorBase {
   name = 'KeyringSealedError' as const;
   statusCode = 503;
 
-  constructor(message = 'The keyring is sealed; an administrator must unlock it before credentials can be used') {
+  constructor(
+    message = 'The keyring is sealed; an administrator must unlock it before credentials can be used',
+  ) {
     super(message);
   }
 }
@@ -18,7 +20,9 @@ export class KeyringUninitializedError extends CustomErrorBase {
   name = 'KeyringUninitializedError' as const;
   statusCode = 503;
 
-  constructor(message = 'No keyring exists yet; an administrator must bootstrap it first') {
+  constructor(
+    message = 'No keyring exists yet; an administrator must bootstrap it first',
+  ) {
     super(message);
   }
 }

@@ -81,7 +81,10 @@ export class KeyringService {
       fingerprint: active.fingerprint,
       createdAt: active.createdAt,
       rotation: pending
-        ? { pendingFingerprint: pending.fingerprint, startedAt: pending.createdAt }
+        ? {
+            pendingFingerprint: pending.fingerprint,
+            startedAt: pending.createdAt,
+          }
         : undefined,
       dataKeyCount: await this.store.countDataKeys(),
       unlockedBy: this.unlocked?.by,
@@ -276,7 +279,10 @@ export class KeyringService {
   }
 
   /** A stable, non-reversible fingerprint of a secret under its data key. */
-  async fingerprintSecret(dataKeyId: string, value: Buffer | string): Promise<string> {
+  async fingerprintSecret(
+    dataKeyId: string,
+    value: Buffer | string,
+  ): Promise<string> {
     const key = await this.resolveDataKey(dataKeyId);
     const digest = createHmac('sha256', key)
       .update('kubedeploy/credential-fingerprint\0')
@@ -324,7 +330,9 @@ export class KeyringService {
   ): Promise<KeyringBackupVerification> {
     const contents = await decodeKeyringBackup(file, backupPassphrase);
     const metadata = describeKeyringBackup(contents);
-    const current = (await this.store.listKeys()).find(k => k.state === 'active');
+    const current = (await this.store.listKeys()).find(
+      k => k.state === 'active',
+    );
     return {
       ...metadata,
       matchesCurrent: current?.fingerprint === metadata.fingerprint,
@@ -341,13 +349,20 @@ export class KeyringService {
   ): Promise<KeyringStatus> {
     const contents = await decodeKeyringBackup(file, backupPassphrase);
     const activeKeys = contents.keys.filter(k => k.state === 'active');
-    if (activeKeys.length !== 1 || activeKeys[0].fingerprint !== contents.fingerprint) {
-      throw new InputError('The backup does not name exactly one active keyring key');
+    if (
+      activeKeys.length !== 1 ||
+      activeKeys[0].fingerprint !== contents.fingerprint
+    ) {
+      throw new InputError(
+        'The backup does not name exactly one active keyring key',
+      );
     }
     for (const key of contents.keys) {
       const fingerprint = await this.engine.fingerprintOf(key.armoredPublicKey);
       if (fingerprint !== key.fingerprint) {
-        throw new InputError(`The backup's key ${key.fingerprint} does not match its fingerprint`);
+        throw new InputError(
+          `The backup's key ${key.fingerprint} does not match its fingerprint`,
+        );
       }
     }
     const keys: StoredKeyringKey[] = contents.keys.map(k => ({
@@ -379,7 +394,11 @@ export class KeyringService {
     const active = keys.find(k => k.state === 'active')!;
     // The new key gets the same passphrase, so check it opens the current one.
     try {
-      await this.engine.unlock(active.armoredPrivateKey, passphrase, active.fingerprint);
+      await this.engine.unlock(
+        active.armoredPrivateKey,
+        passphrase,
+        active.fingerprint,
+      );
     } catch (error) {
       if ((error as Error).name === 'WrongPassphraseError') {
         throw new NotAllowedError('Wrong keyring passphrase');

@@ -15,11 +15,22 @@ export function createKeyringRoutes(
   const { httpAuth, authorizer, audit, keyring } = context;
 
   router.get('/keyring', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const status = await audit.run(
-      { eventId: 'keyring-read', severityLevel: 'low', request: req, credentials, kind: 'read' },
+      {
+        eventId: 'keyring-read',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        kind: 'read',
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringReadPermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringReadPermission,
+        );
         return keyring.status();
       },
     );
@@ -29,10 +40,21 @@ export function createKeyringRoutes(
   router.post('/keyring/bootstrap', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const status = await audit.run(
-      { eventId: 'keyring-bootstrap', severityLevel: 'critical', request: req, credentials },
+      {
+        eventId: 'keyring-bootstrap',
+        severityLevel: 'critical',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
-        return keyring.bootstrap(req.body.passphrase, credentials.principal.userEntityRef);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
+        return keyring.bootstrap(
+          req.body.passphrase,
+          credentials.principal.userEntityRef,
+        );
       },
     );
     res.status(201).json(status);
@@ -41,9 +63,17 @@ export function createKeyringRoutes(
   router.post('/keyring/unlock', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const status = await audit.run(
-      { eventId: 'keyring-unlock', severityLevel: 'high', request: req, credentials },
+      {
+        eventId: 'keyring-unlock',
+        severityLevel: 'high',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
         return keyring.unlock(req.body.passphrase);
       },
     );
@@ -53,9 +83,17 @@ export function createKeyringRoutes(
   router.post('/keyring/seal', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const status = await audit.run(
-      { eventId: 'keyring-seal', severityLevel: 'high', request: req, credentials },
+      {
+        eventId: 'keyring-seal',
+        severityLevel: 'high',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
         keyring.seal();
         return keyring.status();
       },
@@ -66,9 +104,17 @@ export function createKeyringRoutes(
   router.post('/keyring/self-test', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const result = await audit.run(
-      { eventId: 'keyring-self-test', severityLevel: 'medium', request: req, credentials },
+      {
+        eventId: 'keyring-self-test',
+        severityLevel: 'medium',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
         return keyring.selfTest();
       },
     );
@@ -78,9 +124,17 @@ export function createKeyringRoutes(
   router.post('/keyring/backup', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const backup = await audit.run(
-      { eventId: 'keyring-backup-export', severityLevel: 'critical', request: req, credentials },
+      {
+        eventId: 'keyring-backup-export',
+        severityLevel: 'critical',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringBackupPermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringBackupPermission,
+        );
         return keyring.exportBackup(req.body.passphrase);
       },
     );
@@ -90,7 +144,9 @@ export function createKeyringRoutes(
       .type('application/octet-stream')
       .setHeader(
         'Content-Disposition',
-        `attachment; filename="keyring-${backup.fingerprint.slice(-16)}-${stamp}.kbk"`,
+        `attachment; filename="keyring-${backup.fingerprint.slice(
+          -16,
+        )}-${stamp}.kbk"`,
       )
       .send(backup.file.toString('utf8'));
   });
@@ -98,10 +154,21 @@ export function createKeyringRoutes(
   router.post('/keyring/backup/verify', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const result = await audit.run(
-      { eventId: 'keyring-backup-verify', severityLevel: 'medium', request: req, credentials },
+      {
+        eventId: 'keyring-backup-verify',
+        severityLevel: 'medium',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringBackupPermission);
-        return keyring.verifyBackup(backupBytes(req.body.backup), req.body.passphrase);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringBackupPermission,
+        );
+        return keyring.verifyBackup(
+          backupBytes(req.body.backup),
+          req.body.passphrase,
+        );
       },
     );
     res.json(result);
@@ -110,10 +177,21 @@ export function createKeyringRoutes(
   router.post('/keyring/restore', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const status = await audit.run(
-      { eventId: 'keyring-restore', severityLevel: 'critical', request: req, credentials },
+      {
+        eventId: 'keyring-restore',
+        severityLevel: 'critical',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
-        return keyring.restoreBackup(backupBytes(req.body.backup), req.body.passphrase);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
+        return keyring.restoreBackup(
+          backupBytes(req.body.backup),
+          req.body.passphrase,
+        );
       },
     );
     res.json(status);
@@ -122,10 +200,21 @@ export function createKeyringRoutes(
   router.post('/keyring/rotate', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const status = await audit.run(
-      { eventId: 'keyring-rotate', severityLevel: 'critical', request: req, credentials },
+      {
+        eventId: 'keyring-rotate',
+        severityLevel: 'critical',
+        request: req,
+        credentials,
+      },
       async () => {
-        await authorizer.authorize(credentials, deploymentsKeyringManagePermission);
-        return keyring.rotate(req.body.passphrase, credentials.principal.userEntityRef);
+        await authorizer.authorize(
+          credentials,
+          deploymentsKeyringManagePermission,
+        );
+        return keyring.rotate(
+          req.body.passphrase,
+          credentials.principal.userEntityRef,
+        );
       },
     );
     res.json(status);

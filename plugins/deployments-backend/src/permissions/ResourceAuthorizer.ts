@@ -55,10 +55,14 @@ export class ResourceAuthorizer {
     resourceRef: string,
   ): Promise<void> {
     const decision = await this.decide(() =>
-      this.permissions.authorize([{ permission, resourceRef }], { credentials }),
+      this.permissions.authorize([{ permission, resourceRef }], {
+        credentials,
+      }),
     );
     if (decision?.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`Not allowed: ${permission.name} on ${resourceRef}`);
+      throw new NotAllowedError(
+        `Not allowed: ${permission.name} on ${resourceRef}`,
+      );
     }
   }
 
@@ -91,7 +95,9 @@ export class ResourceAuthorizer {
       return decision;
     } catch (error) {
       this.logger.warn(
-        `Permission check failed, denying: ${(error as Error).name}: ${(error as Error).message}`,
+        `Permission check failed, denying: ${(error as Error).name}: ${
+          (error as Error).message
+        }`,
       );
       return undefined;
     }

@@ -24,9 +24,12 @@ export const isTargetOwner = createPermissionRule({
   paramsSchema: z.object({
     claims: z
       .array(z.string())
-      .describe('Entity refs, usually the user and their groups (the ownership claims)'),
+      .describe(
+        'Entity refs, usually the user and their groups (the ownership claims)',
+      ),
   }),
-  apply: (target, { claims }) => Boolean(target.owner && claims.includes(target.owner)),
+  apply: (target, { claims }) =>
+    Boolean(target.owner && claims.includes(target.owner)),
   toQuery: ({ claims }) => ({ owners: claims }),
 });
 

@@ -25,7 +25,10 @@ export class SecretsService {
   ): Promise<{ sealed: string; fingerprint: string }> {
     const dataKeyId = await this.keyring.currentDataKeyId();
     const sealed = await this.cipher.seal(dataKeyId, identity, plaintext);
-    const fingerprint = await this.keyring.fingerprintSecret(dataKeyId, plaintext);
+    const fingerprint = await this.keyring.fingerprintSecret(
+      dataKeyId,
+      plaintext,
+    );
     return { sealed, fingerprint };
   }
 

@@ -169,7 +169,9 @@ export class DatabaseTargetStore {
       await this.db<TargetRow>(TABLE).insert(toRow(target));
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new ConflictError(`A target named "${target.name}" already exists`);
+        throw new ConflictError(
+          `A target named "${target.name}" already exists`,
+        );
       }
       throw error;
     }
@@ -184,7 +186,9 @@ export class DatabaseTargetStore {
       .where({ id: target.id, revision: expectedRevision })
       .update(toRow(target));
     if (updated === 0) {
-      const exists = await this.db<TargetRow>(TABLE).where({ id: target.id }).first();
+      const exists = await this.db<TargetRow>(TABLE)
+        .where({ id: target.id })
+        .first();
       if (!exists) {
         throw new NotFoundError(`Target "${target.name}" not found`);
       }

@@ -15,7 +15,11 @@ import {
 } from '../cluster/ClusterConnection';
 import { testConnection } from '../cluster/connectionTest';
 import { SecretsService } from '../secrets/SecretsService';
-import { DatabaseTargetStore, StoredTarget, TargetFilter } from './DatabaseTargetStore';
+import {
+  DatabaseTargetStore,
+  StoredTarget,
+  TargetFilter,
+} from './DatabaseTargetStore';
 import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
 import {
   NamespaceBoundary,
@@ -81,7 +85,11 @@ export class TargetService {
   }): Promise<{ items: Target[]; totalCount: number }> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_LIST);
     const offset = Math.max(options.offset ?? 0, 0);
-    const page = await this.store.list({ filter: options.filter, limit, offset });
+    const page = await this.store.list({
+      filter: options.filter,
+      limit,
+      offset,
+    });
     return { items: page.items.map(toApiTarget), totalCount: page.totalCount };
   }
 
@@ -108,7 +116,9 @@ export class TargetService {
   }
 
   /** For the permission framework: targets by resource ref (their names). */
-  async getStoredByNames(names: string[]): Promise<Array<StoredTarget | undefined>> {
+  async getStoredByNames(
+    names: string[],
+  ): Promise<Array<StoredTarget | undefined>> {
     const found = await this.store.getByNames(names);
     return names.map(n => found.find(t => t.name === n));
   }
@@ -116,7 +126,9 @@ export class TargetService {
   async create(input: CreateTargetInput, actor: string): Promise<Target> {
     const problem = describeInvalidNamespace(input.name);
     if (problem) {
-      throw new InputError(`Invalid target name: ${problem.replace('namespace', 'name')}`);
+      throw new InputError(
+        `Invalid target name: ${problem.replace('namespace', 'name')}`,
+      );
     }
     const now = new Date().toISOString();
     const draft: StoredTarget = {
@@ -136,7 +148,11 @@ export class TargetService {
       updatedBy: actor,
     };
     const settled = applySettings(draft, input);
-    const withCredentials = await this.sealCredentials(settled, input.credentials, now);
+    const withCredentials = await this.sealCredentials(
+      settled,
+      input.credentials,
+      now,
+    );
     validateComplete(withCredentials);
     await this.store.insert(withCredentials);
     return toApiTarget(withCredentials);
@@ -148,12 +164,18 @@ export class TargetService {
     actor: string,
   ): Promise<Target> {
     const current = await this.getStored(name);
-    if (input.expectedRevision !== undefined && input.expectedRevision !== current.revision) {
+    if (
+      input.expectedRevision !== undefined &&
+      input.expectedRevision !== current.revision
+    ) {
       throw new ConflictError(
         `Target "${name}" is at revision ${current.revision}, not ${input.expectedRevision}; reload and try again`,
       );
     }
-    if (current.authKind === 'kubeconfig' && (input.apiServerUrl || input.caData)) {
+    if (
+      current.authKind === 'kubeconfig' &&
+      (input.apiServerUrl || input.caData)
+    ) {
       throw new InputError(
         'The API server and CA of a kubeconfig target come from its kubeconfig; replace the credentials to change them',
       );
@@ -181,7 +203,12 @@ export class TargetService {
     const current = await this.getStored(name);
     const now = new Date().toISOString();
     const next = await this.sealCredentials(
-      { ...current, revision: current.revision + 1, updatedAt: now, updatedBy: actor },
+      {
+        ...current,
+        revision: current.revision + 1,
+        updatedAt: now,
+        updatedBy: actor,
+      },
       credentials,
       now,
     );
@@ -195,7 +222,9 @@ export class TargetService {
     const plans = await this.usage(target.id);
     if (plans.length > 0) {
       throw new ConflictError(
-        `Target "${name}" is used by ${plans.length} release plan(s) (${plans.slice(0, 5).join(', ')}); delete or move them first`,
+        `Target "${name}" is used by ${plans.length} release plan(s) (${plans
+          .slice(0, 5)
+          .join(', ')}); delete or move them first`,
       );
     }
     await this.store.delete(name);
@@ -231,7 +260,9 @@ export class TargetService {
       credentialIdentity(target),
       target.credentialsSealed,
     );
-    const credentials = JSON.parse(opened.toString('utf8')) as ClusterCredentials;
+    const credentials = JSON.parse(
+      opened.toString('utf8'),
+    ) as ClusterCredentials;
     opened.fill(0);
     return {
       server: target.apiServerUrl,
@@ -275,7 +306,9 @@ export class TargetService {
       case 'token': {
         const token = (input.token ?? '').trim();
         if (!token || /\s/.test(token)) {
-          throw new InputError('A bearer token must be a non-empty string without whitespace');
+          throw new InputError(
+            'A bearer token must be a non-empty string without whitespace',
+          );
         }
         credentials = { kind: 'token', token };
         break;
@@ -284,7 +317,10 @@ export class TargetService {
         const parsed = parseKubeconfig(input.kubeconfig ?? '', {
           allowInsecureTls: target.allowInsecureTls,
         });
-        if (parsed.impersonate && (target.impersonateUser || target.impersonateGroups)) {
+        if (
+          parsed.impersonate &&
+          (target.impersonateUser || target.impersonateGroups)
+        ) {
           throw new InputError(
             'Impersonation is set both in the kubeconfig (as/as-groups) and on the target; keep one',
           );
@@ -300,22 +336,37 @@ export class TargetService {
         break;
       }
       default:
-        throw new InputError(`Unknown auth kind "${(input as { authKind: string }).authKind}"`);
+        throw new InputError(
+          `Unknown auth kind "${(input as { authKind: string }).authKind}"`,
+        );
     }
     const { sealed, fingerprint } = await this.secrets.seal(
       credentialIdentity(base),
       JSON.stringify(credentials),
     );
-    return { ...base, credentialsSealed: sealed, credentialsFingerprint: fingerprint };
+    return {
+      ...base,
+      credentialsSealed: sealed,
+      credentialsFingerprint: fingerprint,
+    };
   }
 }
 
 /** What a target's credential ciphertext is bound to. */
-export function credentialIdentity(target: Pick<StoredTarget, 'id' | 'credentialsVersion'>) {
-  return { type: 'target-credentials', id: target.id, version: target.credentialsVersion };
+export function credentialIdentity(
+  target: Pick<StoredTarget, 'id' | 'credentialsVersion'>,
+) {
+  return {
+    type: 'target-credentials',
+    id: target.id,
+    version: target.credentialsVersion,
+  };
 }
 
-function applySettings(target: StoredTarget, input: TargetSettingsInput): StoredTarget {
+function applySettings(
+  target: StoredTarget,
+  input: TargetSettingsInput,
+): StoredTarget {
   const next = { ...target };
   if (input.displayName !== undefined) {
     const displayName = input.displayName.trim();
@@ -324,14 +375,18 @@ function applySettings(target: StoredTarget, input: TargetSettingsInput): Stored
     }
     next.displayName = displayName;
   }
-  if (input.description !== undefined) next.description = input.description || undefined;
+  if (input.description !== undefined)
+    next.description = input.description || undefined;
   if (input.owner !== undefined) {
     if (input.owner && !ENTITY_REF.test(input.owner)) {
-      throw new InputError(`owner must be a full entity ref like group:default/platform, got "${input.owner}"`);
+      throw new InputError(
+        `owner must be a full entity ref like group:default/platform, got "${input.owner}"`,
+      );
     }
     next.owner = input.owner || undefined;
   }
-  if (input.allowInsecureTls !== undefined) next.allowInsecureTls = input.allowInsecureTls;
+  if (input.allowInsecureTls !== undefined)
+    next.allowInsecureTls = input.allowInsecureTls;
   if (input.apiServerUrl !== undefined) next.apiServerUrl = input.apiServerUrl;
   if (input.caData !== undefined) next.caData = input.caData || undefined;
   if (input.allowedNamespaces !== undefined) {
@@ -340,25 +395,35 @@ function applySettings(target: StoredTarget, input: TargetSettingsInput): Stored
       .filter(([, problem]) => problem);
     if (problems.length) {
       throw new InputError(
-        `Invalid namespace allowlist: ${problems.map(([p, problem]) => `"${p}": ${problem}`).join('; ')}`,
+        `Invalid namespace allowlist: ${problems
+          .map(([p, problem]) => `"${p}": ${problem}`)
+          .join('; ')}`,
       );
     }
     next.allowedNamespaces = [...new Set(input.allowedNamespaces)];
   }
   if (input.allowedClusterScopedKinds !== undefined) {
-    const invalid = input.allowedClusterScopedKinds.filter(k => !CLUSTER_KIND.test(k));
+    const invalid = input.allowedClusterScopedKinds.filter(
+      k => !CLUSTER_KIND.test(k),
+    );
     if (invalid.length) {
       throw new InputError(
-        `Invalid cluster-scoped kinds (use Kind or group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole): ${invalid.join(', ')}`,
+        `Invalid cluster-scoped kinds (use Kind or group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole): ${invalid.join(
+          ', ',
+        )}`,
       );
     }
-    next.allowedClusterScopedKinds = [...new Set(input.allowedClusterScopedKinds)];
+    next.allowedClusterScopedKinds = [
+      ...new Set(input.allowedClusterScopedKinds),
+    ];
   }
   if (input.impersonate !== undefined) {
     const user = input.impersonate.user?.trim() || undefined;
     const groups = input.impersonate.groups?.filter(g => g.trim()) ?? [];
     if (groups.length && !user) {
-      throw new InputError('Impersonating groups requires a user to impersonate');
+      throw new InputError(
+        'Impersonating groups requires a user to impersonate',
+      );
     }
     next.impersonateUser = user;
     next.impersonateGroups = groups.length ? groups : undefined;
@@ -376,13 +441,22 @@ function validateComplete(target: StoredTarget) {
   if (url.username || url.password) {
     throw new InputError('apiServerUrl must not contain credentials');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && target.allowInsecureTls)) {
-    throw new InputError('apiServerUrl must use https (http only when the target allows insecure TLS)');
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && target.allowInsecureTls)
+  ) {
+    throw new InputError(
+      'apiServerUrl must use https (http only when the target allows insecure TLS)',
+    );
   }
   if (target.caData && !target.caData.includes('-----BEGIN CERTIFICATE-----')) {
     throw new InputError('caData must be a PEM certificate bundle');
   }
-  if (target.authKind !== 'inCluster' && !target.caData && !target.allowInsecureTls) {
+  if (
+    target.authKind !== 'inCluster' &&
+    !target.caData &&
+    !target.allowInsecureTls
+  ) {
     throw new InputError(
       'A CA bundle is required to verify the API server (or explicitly allow insecure TLS on the target)',
     );

@@ -70,7 +70,9 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     const response = await api().post('/api/deployments/keyring/self-test');
     expect(response.status).toBe(200);
     expect(response.body.ok).toBe(true);
-    expect(response.body.steps.map((s: { step: string }) => s.step)).toHaveLength(4);
+    expect(
+      response.body.steps.map((s: { step: string }) => s.step),
+    ).toHaveLength(4);
   });
 
   it('creates a token target and an admin kubeconfig target; never returns credentials', async () => {
@@ -109,7 +111,10 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
 
     const list = await api().get('/api/deployments/targets');
     expect(list.body.totalCount).toBe(2);
-    expect(list.body.items.map((t: { name: string }) => t.name)).toEqual(['admin', 'limited']);
+    expect(list.body.items.map((t: { name: string }) => t.name)).toEqual([
+      'admin',
+      'limited',
+    ]);
   });
 
   it('refuses a kubeconfig that runs code, naming the field', async () => {
@@ -123,18 +128,28 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     ].join('\n');
     const response = await api()
       .post('/api/deployments/targets')
-      .send({ name: 'hostile', allowedNamespaces: ['x'], credentials: { authKind: 'kubeconfig', kubeconfig: hostile } });
+      .send({
+        name: 'hostile',
+        allowedNamespaces: ['x'],
+        credentials: { authKind: 'kubeconfig', kubeconfig: hostile },
+      });
     expect(response.status).toBe(400);
     expect(response.body.error.message).toMatch(/exec/);
   });
 
   it('tests connections: the admin reaches both namespaces, the limited SA only team-a', async () => {
-    const admin = await api().post('/api/deployments/targets/admin/test-connection');
+    const admin = await api().post(
+      '/api/deployments/targets/admin/test-connection',
+    );
     expect(admin.status).toBe(200);
     expect(admin.body.reachable).toBe(true);
-    expect(admin.body.serverVersion).toBe(process.env.KUBEDEPLOY_KUBERNETES_VERSION);
+    expect(admin.body.serverVersion).toBe(
+      process.env.KUBEDEPLOY_KUBERNETES_VERSION,
+    );
 
-    const limited = await api().post('/api/deployments/targets/limited/test-connection');
+    const limited = await api().post(
+      '/api/deployments/targets/limited/test-connection',
+    );
     expect(limited.body.reachable).toBe(true);
     const allowedIn = (ns: string) =>
       limited.body.rbac
@@ -165,13 +180,17 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     expect(replaced.status).toBe(200);
     expect(replaced.body.revision).toBe(before.body.revision + 1);
 
-    const tested = await api().post('/api/deployments/targets/limited/test-connection');
+    const tested = await api().post(
+      '/api/deployments/targets/limited/test-connection',
+    );
     expect(tested.body.reachable).toBe(true);
   });
 
   it('answers 503 with KeyringSealedError while sealed, and unlocks again', async () => {
     await api().post('/api/deployments/keyring/seal').expect(200);
-    const sealed = await api().post('/api/deployments/targets/admin/test-connection');
+    const sealed = await api().post(
+      '/api/deployments/targets/admin/test-connection',
+    );
     expect(sealed.status).toBe(503);
     expect(sealed.body.error.name).toBe('KeyringSealedError');
 
@@ -184,7 +203,9 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
       .post('/api/deployments/keyring/unlock')
       .send({ passphrase: PASSPHRASE });
     expect(unlocked.body.state).toBe('unlocked');
-    const tested = await api().post('/api/deployments/targets/admin/test-connection');
+    const tested = await api().post(
+      '/api/deployments/targets/admin/test-connection',
+    );
     expect(tested.body.reachable).toBe(true);
   });
 
@@ -192,10 +213,11 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     await api().delete('/api/deployments/targets/limited').expect(204);
     await api().get('/api/deployments/targets/limited').expect(404);
 
-    const audit = await api().get('/api/deployments/audit?eventId=keyring-unlock');
-    expect(audit.body.items.map((e: { outcome: string }) => e.outcome)).toEqual([
-      'succeeded',
-      'denied',
-    ]);
+    const audit = await api().get(
+      '/api/deployments/audit?eventId=keyring-unlock',
+    );
+    expect(audit.body.items.map((e: { outcome: string }) => e.outcome)).toEqual(
+      ['succeeded', 'denied'],
+    );
   });
 });

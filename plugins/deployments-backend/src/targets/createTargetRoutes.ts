@@ -19,9 +19,17 @@ export function createTargetRoutes(
   const { httpAuth, authorizer, audit, targets } = context;
 
   router.get('/targets', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const page = await audit.run(
-      { eventId: 'target-list', severityLevel: 'low', request: req, credentials, kind: 'read' },
+      {
+        eventId: 'target-list',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        kind: 'read',
+      },
       async () => {
         const visible = await authorizer.filterFor(
           credentials,
@@ -34,7 +42,9 @@ export function createTargetRoutes(
         const offset = req.query.offset ?? 0;
         const limit = req.query.limit ?? 100;
         return {
-          items: allowed.slice(offset, offset + limit).map(t => targets.toApi(t)),
+          items: allowed
+            .slice(offset, offset + limit)
+            .map(t => targets.toApi(t)),
           totalCount: allowed.length,
         };
       },
@@ -55,7 +65,10 @@ export function createTargetRoutes(
         meta: { authKind: credentialInput.authKind },
       },
       async () => {
-        await authorizer.authorize(credentials, deploymentsTargetCreatePermission);
+        await authorizer.authorize(
+          credentials,
+          deploymentsTargetCreatePermission,
+        );
         return targets.create(
           { ...settings, credentials: credentialsInput(credentialInput) },
           credentials.principal.userEntityRef,
@@ -66,12 +79,25 @@ export function createTargetRoutes(
   });
 
   router.get('/targets/:name', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const { name } = req.params;
     const target = await audit.run(
-      { eventId: 'target-read', severityLevel: 'low', request: req, credentials, subject: name, kind: 'read' },
+      {
+        eventId: 'target-read',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        subject: name,
+        kind: 'read',
+      },
       async () => {
-        await authorizer.authorizeResource(credentials, deploymentsTargetReadPermission, name);
+        await authorizer.authorizeResource(
+          credentials,
+          deploymentsTargetReadPermission,
+          name,
+        );
         return targets.get(name);
       },
     );
@@ -91,8 +117,16 @@ export function createTargetRoutes(
         meta: { fields: Object.keys(req.body) },
       },
       async () => {
-        await authorizer.authorizeResource(credentials, deploymentsTargetUpdatePermission, name);
-        return targets.update(name, req.body, credentials.principal.userEntityRef);
+        await authorizer.authorizeResource(
+          credentials,
+          deploymentsTargetUpdatePermission,
+          name,
+        );
+        return targets.update(
+          name,
+          req.body,
+          credentials.principal.userEntityRef,
+        );
       },
     );
     res.json(target);
@@ -111,7 +145,11 @@ export function createTargetRoutes(
         meta: { authKind: req.body.authKind },
       },
       async () => {
-        await authorizer.authorizeResource(credentials, deploymentsTargetUpdatePermission, name);
+        await authorizer.authorizeResource(
+          credentials,
+          deploymentsTargetUpdatePermission,
+          name,
+        );
         return targets.replaceCredentials(
           name,
           credentialsInput(req.body),
@@ -126,9 +164,19 @@ export function createTargetRoutes(
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { name } = req.params;
     await audit.run(
-      { eventId: 'target-delete', severityLevel: 'high', request: req, credentials, subject: name },
+      {
+        eventId: 'target-delete',
+        severityLevel: 'high',
+        request: req,
+        credentials,
+        subject: name,
+      },
       async () => {
-        await authorizer.authorizeResource(credentials, deploymentsTargetDeletePermission, name);
+        await authorizer.authorizeResource(
+          credentials,
+          deploymentsTargetDeletePermission,
+          name,
+        );
         await targets.delete(name);
       },
     );
@@ -139,9 +187,19 @@ export function createTargetRoutes(
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { name } = req.params;
     const result = await audit.run(
-      { eventId: 'target-test-connection', severityLevel: 'medium', request: req, credentials, subject: name },
+      {
+        eventId: 'target-test-connection',
+        severityLevel: 'medium',
+        request: req,
+        credentials,
+        subject: name,
+      },
       async () => {
-        await authorizer.authorizeResource(credentials, deploymentsTargetTestPermission, name);
+        await authorizer.authorizeResource(
+          credentials,
+          deploymentsTargetTestPermission,
+          name,
+        );
         return targets.testConnection(name);
       },
     );
@@ -158,17 +216,23 @@ function credentialsInput(body: {
   switch (body.authKind) {
     case 'kubeconfig':
       if (!body.kubeconfig || body.token) {
-        throw new InputError('authKind kubeconfig needs `kubeconfig` (and no `token`)');
+        throw new InputError(
+          'authKind kubeconfig needs `kubeconfig` (and no `token`)',
+        );
       }
       return { authKind: 'kubeconfig', kubeconfig: body.kubeconfig };
     case 'token':
       if (!body.token || body.kubeconfig) {
-        throw new InputError('authKind token needs `token` (and no `kubeconfig`)');
+        throw new InputError(
+          'authKind token needs `token` (and no `kubeconfig`)',
+        );
       }
       return { authKind: 'token', token: body.token };
     case 'inCluster':
       if (body.token || body.kubeconfig) {
-        throw new InputError('authKind inCluster takes no credentials: it uses the backend ServiceAccount');
+        throw new InputError(
+          'authKind inCluster takes no credentials: it uses the backend ServiceAccount',
+        );
       }
       return { authKind: 'inCluster' };
     default:

@@ -616,6 +616,45 @@ export const spec = {
           },
         },
       },
+      RegistryCredentials: {
+        type: 'object',
+        required: ['username', 'password'],
+        additionalProperties: false,
+        properties: {
+          username: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+          },
+          password: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 16384,
+          },
+        },
+      },
+      RegistryCredentialSummary: {
+        type: 'object',
+        required: ['host', 'authKind', 'fingerprint', 'updatedAt', 'updatedBy'],
+        properties: {
+          host: {
+            type: 'string',
+          },
+          authKind: {
+            type: 'string',
+            enum: ['basic'],
+          },
+          fingerprint: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          updatedBy: {
+            type: 'string',
+          },
+        },
+      },
       RegisterChartRequest: {
         type: 'object',
         required: ['reference'],
@@ -1287,6 +1326,89 @@ export const spec = {
         responses: {
           '204': {
             description: 'Deleted',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/registries': {
+      get: {
+        operationId: 'ListRegistryCredentials',
+        responses: {
+          '200': {
+            description:
+              'Registries with stored credentials; never the secrets',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/RegistryCredentialSummary',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/registries/{host}/credentials': {
+      parameters: [
+        {
+          name: 'host',
+          in: 'path',
+          required: true,
+          description: 'host[:port] as in chart references',
+          schema: {
+            type: 'string',
+            maxLength: 255,
+          },
+        },
+      ],
+      put: {
+        operationId: 'PutRegistryCredentials',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/RegistryCredentials',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Stored, sealed under the keyring',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RegistryCredentialSummary',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      delete: {
+        operationId: 'DeleteRegistryCredentials',
+        responses: {
+          '204': {
+            description: 'Removed',
           },
           default: {
             $ref: '#/components/responses/ErrorResponse',

@@ -15,8 +15,11 @@ import { KeyringStatus } from '../models/KeyringStatus.model';
 import { ListAuditEntries200Response } from '../models/ListAuditEntries200Response.model';
 import { ListChartVersions200Response } from '../models/ListChartVersions200Response.model';
 import { ListCharts200Response } from '../models/ListCharts200Response.model';
+import { ListRegistryCredentials200Response } from '../models/ListRegistryCredentials200Response.model';
 import { Passphrase } from '../models/Passphrase.model';
 import { RegisterChartRequest } from '../models/RegisterChartRequest.model';
+import { RegistryCredentialSummary } from '../models/RegistryCredentialSummary.model';
+import { RegistryCredentials } from '../models/RegistryCredentials.model';
 import { Target } from '../models/Target.model';
 import { TargetCredentialsInput } from '../models/TargetCredentialsInput.model';
 import { TargetList } from '../models/TargetList.model';
@@ -42,6 +45,15 @@ export type CreateTarget = {
 export type DeleteChart = {
   path: {
     id: string;
+  };
+  response: void | Error;
+};
+/**
+ * @public
+ */
+export type DeleteRegistryCredentials = {
+  path: {
+    host: string;
   };
   response: void | Error;
 };
@@ -128,12 +140,28 @@ export type ListCharts = {
 /**
  * @public
  */
+export type ListRegistryCredentials = {
+  response: ListRegistryCredentials200Response | Error;
+};
+/**
+ * @public
+ */
 export type ListTargets = {
   query: {
     limit?: number;
     offset?: number;
   };
   response: TargetList | Error;
+};
+/**
+ * @public
+ */
+export type PutRegistryCredentials = {
+  path: {
+    host: string;
+  };
+  body: RegistryCredentials;
+  response: RegistryCredentialSummary | Error;
 };
 /**
  * @public
@@ -219,6 +247,8 @@ export type EndpointMap = {
 
   '#_delete|/charts/{id}': DeleteChart;
 
+  '#_delete|/registries/{host}/credentials': DeleteRegistryCredentials;
+
   '#_delete|/targets/{name}': DeleteTarget;
 
   '#post|/keyring/backup': ExportKeyringBackup;
@@ -237,7 +267,11 @@ export type EndpointMap = {
 
   '#get|/charts': ListCharts;
 
+  '#get|/registries': ListRegistryCredentials;
+
   '#get|/targets': ListTargets;
+
+  '#put|/registries/{host}/credentials': PutRegistryCredentials;
 
   '#post|/charts': RegisterChart;
 
