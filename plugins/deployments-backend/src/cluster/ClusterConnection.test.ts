@@ -8,13 +8,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import {
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +16,10 @@ import { promisify } from 'node:util';
 import { inspect } from 'node:util';
 import { parse } from 'yaml';
 import { parseKubeconfig } from '../targets/kubeconfig/parseKubeconfig';
+import {
+  adminAccess as sharedAdminAccess,
+  limitedAccess as sharedLimitedAccess,
+} from '../__testUtils__/clusterAccess';
 import { requireLocalStack } from '../__testUtils__/localStack';
 import {
   ANONYMOUS_USER,
@@ -37,30 +35,8 @@ const execFileAsync = promisify(execFile);
 const stack = requireLocalStack();
 const DEPLOYER = 'system:serviceaccount:team-a:deployer';
 
-/** The admin kubeconfig embeds its data, which is exactly what a stored target holds. */
-function adminAccess(): ClusterAccess {
-  const config = parse(readFileSync(stack.adminKubeconfigPath, 'utf8'));
-  const cluster = config.clusters[0].cluster;
-  const user = config.users[0].user;
-  const decode = (value: string) => Buffer.from(value, 'base64').toString();
-  return {
-    server: cluster.server,
-    caData: decode(cluster['certificate-authority-data']),
-    credentials: {
-      kind: 'clientCertificate',
-      certData: decode(user['client-certificate-data']),
-      keyData: decode(user['client-key-data']),
-    },
-  };
-}
-
-function limitedAccess(): ClusterAccess {
-  return {
-    server: stack.apiServerUrl,
-    caData: stack.caPem,
-    credentials: { kind: 'token', token: stack.limitedToken },
-  };
-}
+const adminAccess = () => sharedAdminAccess(stack);
+const limitedAccess = () => sharedLimitedAccess(stack);
 
 const createDeployment = (namespace: string) => ({
   namespace,

@@ -5,10 +5,12 @@
  */
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import {
+  adminAccess as sharedAdminAccess,
+  limitedAccess as sharedLimitedAccess,
+} from '../__testUtils__/clusterAccess';
 import { requireLocalStack } from '../__testUtils__/localStack';
-import { ClusterAccess, ClusterConnection } from './ClusterConnection';
+import { ClusterConnection } from './ClusterConnection';
 import { ConnectionTestResult, testConnection } from './connectionTest';
 
 jest.setTimeout(60_000);
@@ -17,29 +19,8 @@ const stack = requireLocalStack();
 const version = process.env.KUBEDEPLOY_KUBERNETES_VERSION;
 const DEPLOYER = 'system:serviceaccount:team-a:deployer';
 
-function adminAccess(): ClusterAccess {
-  const config = parse(readFileSync(stack.adminKubeconfigPath, 'utf8'));
-  const cluster = config.clusters[0].cluster;
-  const user = config.users[0].user;
-  const decode = (value: string) => Buffer.from(value, 'base64').toString();
-  return {
-    server: cluster.server,
-    caData: decode(cluster['certificate-authority-data']),
-    credentials: {
-      kind: 'clientCertificate',
-      certData: decode(user['client-certificate-data']),
-      keyData: decode(user['client-key-data']),
-    },
-  };
-}
-
-function limitedAccess(): ClusterAccess {
-  return {
-    server: stack.apiServerUrl,
-    caData: stack.caPem,
-    credentials: { kind: 'token', token: stack.limitedToken },
-  };
-}
+const adminAccess = () => sharedAdminAccess(stack);
+const limitedAccess = () => sharedLimitedAccess(stack);
 
 const admin = ClusterConnection.fromAccess(adminAccess());
 const limited = ClusterConnection.fromAccess(limitedAccess());

@@ -31,6 +31,22 @@ const KEYS = 'deployments_keyring_keys';
 const DATA_KEYS = 'deployments_data_keys';
 const WRAPS = 'deployments_data_key_wraps';
 
+async function insertDataKeys(tx: Knex.Transaction, dataKeys: StoredDataKey[]) {
+  for (const dataKey of dataKeys) {
+    await tx(DATA_KEYS).insert({
+      id: dataKey.id,
+      created_at: dataKey.createdAt,
+    });
+    for (const wrap of dataKey.wraps) {
+      await tx(WRAPS).insert({
+        data_key_id: dataKey.id,
+        key_fingerprint: wrap.fingerprint,
+        wrapped: wrap.wrapped,
+      });
+    }
+  }
+}
+
 function toKey(row: KeyRow): StoredKeyringKey {
   return {
     fingerprint: row.fingerprint,
@@ -83,39 +99,11 @@ export class DatabaseKeyringStore {
   }
 
   /**
-   * Stores a first keyring with its first data key, all or nothing. Refused
-   * when any keyring key exists, so two racing bootstraps cannot both win.
+   * Stores a keyring — a first one from bootstrap, or several keys from a
+   * backup — with its data keys, all or nothing. Refused when any keyring key
+   * exists, so two racing bootstraps or restores cannot both win.
    */
   async createKeyring(
-    key: StoredKeyringKey,
-    dataKeys: StoredDataKey[],
-  ): Promise<void> {
-    await this.db.transaction(async tx => {
-      const existing = await tx(KEYS).first('fingerprint');
-      if (existing) {
-        throw new ConflictError(
-          'A keyring already exists; restore and bootstrap need an install without one',
-        );
-      }
-      await tx(KEYS).insert(this.keyRow(key));
-      for (const dataKey of dataKeys) {
-        await tx(DATA_KEYS).insert({
-          id: dataKey.id,
-          created_at: dataKey.createdAt,
-        });
-        for (const wrap of dataKey.wraps) {
-          await tx(WRAPS).insert({
-            data_key_id: dataKey.id,
-            key_fingerprint: wrap.fingerprint,
-            wrapped: wrap.wrapped,
-          });
-        }
-      }
-    });
-  }
-
-  /** Restores a backup: several keys and data keys, all or nothing. */
-  async restoreKeyring(
     keys: StoredKeyringKey[],
     dataKeys: StoredDataKey[],
   ): Promise<void> {
@@ -123,42 +111,18 @@ export class DatabaseKeyringStore {
       const existing = await tx(KEYS).first('fingerprint');
       if (existing) {
         throw new ConflictError(
-          'A keyring already exists; a backup can only be restored into an install without one',
+          'A keyring already exists; bootstrap and restore need an install without one',
         );
       }
       for (const key of keys) {
         await tx(KEYS).insert(this.keyRow(key));
       }
-      for (const dataKey of dataKeys) {
-        await tx(DATA_KEYS).insert({
-          id: dataKey.id,
-          created_at: dataKey.createdAt,
-        });
-        for (const wrap of dataKey.wraps) {
-          await tx(WRAPS).insert({
-            data_key_id: dataKey.id,
-            key_fingerprint: wrap.fingerprint,
-            wrapped: wrap.wrapped,
-          });
-        }
-      }
+      await insertDataKeys(tx, dataKeys);
     });
   }
 
   async addDataKey(dataKey: StoredDataKey): Promise<void> {
-    await this.db.transaction(async tx => {
-      await tx(DATA_KEYS).insert({
-        id: dataKey.id,
-        created_at: dataKey.createdAt,
-      });
-      for (const wrap of dataKey.wraps) {
-        await tx(WRAPS).insert({
-          data_key_id: dataKey.id,
-          key_fingerprint: wrap.fingerprint,
-          wrapped: wrap.wrapped,
-        });
-      }
-    });
+    await this.db.transaction(tx => insertDataKeys(tx, [dataKey]));
   }
 
   /** Starts a rotation: the new key is stored as pending. */

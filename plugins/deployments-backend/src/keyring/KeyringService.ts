@@ -111,14 +111,16 @@ export class KeyringService {
     const dataKey = generateDataKey();
     const dataKeyId = randomUUID();
     await this.store.createKeyring(
-      {
-        fingerprint: pair.fingerprint,
-        state: 'active',
-        armoredPublicKey: pair.armoredPublicKey,
-        armoredPrivateKey: pair.armoredPrivateKey,
-        createdAt: now,
-        createdBy: actor,
-      },
+      [
+        {
+          fingerprint: pair.fingerprint,
+          state: 'active',
+          armoredPublicKey: pair.armoredPublicKey,
+          armoredPrivateKey: pair.armoredPrivateKey,
+          createdAt: now,
+          createdBy: actor,
+        },
+      ],
       [
         {
           id: dataKeyId,
@@ -369,7 +371,7 @@ export class KeyringService {
       ...k,
       createdBy: 'restore',
     }));
-    await this.store.restoreKeyring(keys, contents.dataKeys);
+    await this.store.createKeyring(keys, contents.dataKeys);
     this.seal();
     return this.status();
   }

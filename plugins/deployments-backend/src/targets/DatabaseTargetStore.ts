@@ -28,7 +28,7 @@ export interface StoredTarget {
   updatedBy: string;
 }
 
-/** Fields a list can filter on: what the permission rules translate to. */
+/** What the target permission rules translate to for a query. */
 export interface TargetFilter {
   names?: string[];
   owners?: string[];
@@ -128,30 +128,10 @@ export class DatabaseTargetStore {
     return new DatabaseTargetStore(db);
   }
 
-  async list(options: {
-    filter?: TargetFilter;
-    limit: number;
-    offset: number;
-  }): Promise<{ items: StoredTarget[]; totalCount: number }> {
-    const query = this.db<TargetRow>(TABLE);
-    const { filter } = options;
-    if (filter) {
-      // A filter is a disjunction: a target matches by name or by owner.
-      query.where(builder => {
-        if (filter.names?.length) builder.orWhereIn('name', filter.names);
-        if (filter.owners?.length) builder.orWhereIn('owner', filter.owners);
-        if (!filter.names?.length && !filter.owners?.length) {
-          builder.whereRaw('1 = 0');
-        }
-      });
-    }
-    const [{ count }] = await query.clone().count({ count: '*' });
-    const rows = await query
-      .select()
-      .orderBy('name')
-      .limit(options.limit)
-      .offset(options.offset);
-    return { items: rows.map(fromRow), totalCount: Number(count) };
+  /** Every target by name; lists are filtered by permission rules in memory. */
+  async listAll(): Promise<StoredTarget[]> {
+    const rows = await this.db<TargetRow>(TABLE).select().orderBy('name');
+    return rows.map(fromRow);
   }
 
   async getByName(name: string): Promise<StoredTarget | undefined> {

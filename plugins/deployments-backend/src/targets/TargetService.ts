@@ -15,11 +15,7 @@ import {
 } from '../cluster/ClusterConnection';
 import { testConnection } from '../cluster/connectionTest';
 import { SecretsService } from '../secrets/SecretsService';
-import {
-  DatabaseTargetStore,
-  StoredTarget,
-  TargetFilter,
-} from './DatabaseTargetStore';
+import { DatabaseTargetStore, StoredTarget } from './DatabaseTargetStore';
 import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
 import {
   NamespaceBoundary,
@@ -53,7 +49,6 @@ export type TargetUsageLookup = (targetId: string) => Promise<string[]>;
 const CLUSTER_KIND = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/;
 const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
 const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
-const MAX_LIST = 500;
 
 /** The rules of targets: validation, sealed credentials, the boundary. */
 export class TargetService {
@@ -78,25 +73,9 @@ export class TargetService {
     );
   }
 
-  async list(options: {
-    filter?: TargetFilter;
-    limit?: number;
-    offset?: number;
-  }): Promise<{ items: Target[]; totalCount: number }> {
-    const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_LIST);
-    const offset = Math.max(options.offset ?? 0, 0);
-    const page = await this.store.list({
-      filter: options.filter,
-      limit,
-      offset,
-    });
-    return { items: page.items.map(toApiTarget), totalCount: page.totalCount };
-  }
-
   /** Every target, for filtering by permission conditions; targets are few. */
   async listStored(): Promise<StoredTarget[]> {
-    const { items } = await this.store.list({ limit: 10_000, offset: 0 });
-    return items;
+    return this.store.listAll();
   }
 
   toApi(target: StoredTarget): Target {
