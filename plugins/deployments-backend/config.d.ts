@@ -20,12 +20,39 @@ export interface Config {
       /** host[:port]s that may be reached over plain http. */
       plainHttpHosts?: string[];
     };
+    /** Which API servers targets may point at (link-local and metadata addresses never). */
+    targets?: {
+      /** Host globs targets may point at; when set, nothing else. */
+      allow?: string[];
+      /** Host globs targets may never point at. */
+      deny?: string[];
+    };
     inCluster?: {
       /**
        * Where the backend's own ServiceAccount token and CA are read for
        * `inCluster` targets. Defaults to the standard in-pod path.
        */
       serviceAccountDir?: string;
+    };
+    helm?: {
+      /** The helm CLI (3 or 4) to run; `helm` on PATH by default. */
+      binary?: string;
+    };
+    operations?: {
+      /** How often a running operation proves its process is alive. Default 5. */
+      heartbeatSeconds?: number;
+      /** After how long without a heartbeat an operation counts as interrupted. Default 30. */
+      staleAfterSeconds?: number;
+      /** How often any replica looks for interrupted operations. Default 60. */
+      sweepIntervalSeconds?: number;
+    };
+    logs?: {
+      /** Concurrent follow streams per user and backend instance. Default 5. */
+      maxStreamsPerUser?: number;
+    };
+    health?: {
+      /** How often target reachability is probed for the status banner. Default 60. */
+      probeIntervalSeconds?: number;
     };
   };
 }

@@ -20,9 +20,9 @@ backend.add(
 );
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// The example deployments policy (packages/backend/src/permissions): owners
+// apply to non-production targets, the platform group everywhere.
+backend.add(import('./permissions/deploymentsPolicyModule'));
 
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));

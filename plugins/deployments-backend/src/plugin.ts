@@ -21,7 +21,24 @@ import {
   targetPermissionRules,
   targetResourceRef,
 } from './permissions/targetPermissionRules';
+import { DatabaseProfileStore } from './profiles/DatabaseProfileStore';
+import { ProfileService } from './profiles/ProfileService';
 import { createRouter } from './router';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { LogStreamLimiter } from './cluster/LogStreamLimiter';
+import { HealthService } from './health/HealthService';
+import { HelmRunner } from './helm';
+import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
+import { OperationRunner } from './operations/OperationRunner';
+import { PlanOperationService } from './operations/PlanOperationService';
+import { ReleaseInspector } from './operations/ReleaseInspector';
+import { DatabasePlanStore } from './plans/DatabasePlanStore';
+import { PlanService } from './plans/PlanService';
+import {
+  planPermissionRules,
+  planResourceRef,
+} from './permissions/planPermissionRules';
 import { SecretsService } from './secrets/SecretsService';
 import { DatabaseTargetStore } from './targets/DatabaseTargetStore';
 import { TargetService } from './targets/TargetService';
@@ -51,6 +68,10 @@ export const deploymentsPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.rootLifecycle,
+        catalog: catalogServiceRef,
+        signals: signalsServiceRef,
       },
       async init({
         httpRouter,
@@ -61,9 +82,19 @@ export const deploymentsPlugin = createBackendPlugin({
         permissions,
         permissionsRegistry,
         auditor,
+        scheduler,
+        lifecycle,
+        catalog,
+        signals,
       }) {
         const db = await migrateDatabase(database);
 
+        const backendHost = new URL(
+          config.getOptionalString('backend.baseUrl') ??
+            'http://localhost:7007',
+        ).host;
+        const planStore = DatabasePlanStore.create(db);
+        const profileStore = DatabaseProfileStore.create(db);
         const keyring = KeyringService.create({
           store: DatabaseKeyringStore.create(db),
           logger,
@@ -75,6 +106,15 @@ export const deploymentsPlugin = createBackendPlugin({
           inClusterServiceAccountDir: config.getOptionalString(
             'deployments.inCluster.serviceAccountDir',
           ),
+          usage: targetId => planStore.idsUsing('target_id', targetId),
+          // Clusters live on private networks and, in development, on
+          // loopback; link-local and metadata addresses never host one.
+          checkUrl: createOutboundPolicy({
+            allow: config.getOptionalStringArray('deployments.targets.allow'),
+            deny: config.getOptionalStringArray('deployments.targets.deny'),
+            allowLoopback: true,
+            ownHosts: [backendHost],
+          }),
         });
         const auditStore = DatabaseAuditStore.create(db);
         const outbound = config.getOptionalConfig('deployments.registries');
@@ -86,16 +126,21 @@ export const deploymentsPlugin = createBackendPlugin({
         const charts = ChartService.create({
           store: DatabaseChartStore.create(db),
           credentialsFor: host => registries.credentialsFor(host),
+          usage: async chartId => {
+            const profileCount = await profileStore.countForChart(chartId);
+            const plans = await planStore.idsUsing('chart_id', chartId);
+            return [
+              ...(profileCount > 0
+                ? [`${profileCount} values profile(s)`]
+                : []),
+              ...plans.map(p => `plan ${p}`),
+            ];
+          },
           checkUrl: createOutboundPolicy({
             allow: outbound?.getOptionalStringArray('allow'),
             deny: outbound?.getOptionalStringArray('deny'),
             allowLoopback,
-            ownHosts: [
-              new URL(
-                config.getOptionalString('backend.baseUrl') ??
-                  'http://localhost:7007',
-              ).host,
-            ],
+            ownHosts: [backendHost],
           }),
           // Plain http only for loopback registries (when loopback is allowed
           // at all) or hosts configuration explicitly marks insecure.
@@ -103,6 +148,112 @@ export const deploymentsPlugin = createBackendPlugin({
             plainHttpHosts.includes(host) ||
             (allowLoopback &&
               /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host)),
+        });
+
+        const profiles = ProfileService.create({
+          store: profileStore,
+          charts,
+          secrets,
+          usage: profileId => planStore.idsUsing('profile_id', profileId),
+        });
+        const operationStore = DatabaseOperationStore.create(db);
+        const operationsConfig = config.getOptionalConfig(
+          'deployments.operations',
+        );
+        const runner = OperationRunner.create({
+          store: operationStore,
+          logger,
+          heartbeatMs:
+            (operationsConfig?.getOptionalNumber('heartbeatSeconds') ?? 5) *
+            1000,
+          staleAfterMs:
+            (operationsConfig?.getOptionalNumber('staleAfterSeconds') ?? 30) *
+            1000,
+          // Lets open pages follow operations live; ids and status only.
+          listener: update => {
+            signals
+              .publish({
+                recipients: { type: 'broadcast' },
+                channel: 'deployments:operations',
+                message: { ...update },
+              })
+              .catch(() => {});
+          },
+        });
+        const plans = PlanService.create({
+          store: planStore,
+          charts,
+          targets,
+          profiles,
+          catalog,
+          running: found => operationStore.runningFor(found),
+        });
+        // helm is found (and its version detected) on first use, so a
+        // backend without helm still serves everything else.
+        let helmRunner: Promise<HelmRunner> | undefined;
+        const helm = () => {
+          helmRunner ??= HelmRunner.create({
+            logger,
+            helmBinary: config.getOptionalString('deployments.helm.binary'),
+          }).catch(error => {
+            helmRunner = undefined;
+            throw error;
+          });
+          return helmRunner;
+        };
+        const audit = AuditTrail.create({ auditor, store: auditStore, logger });
+        const releases = ReleaseInspector.create({
+          targets,
+          helm,
+          store: operationStore,
+          logStreams: LogStreamLimiter.create({
+            maxPerUser: config.getOptionalNumber(
+              'deployments.logs.maxStreamsPerUser',
+            ),
+          }),
+        });
+        const planOperations = PlanOperationService.create({
+          plans,
+          targets,
+          charts,
+          profiles,
+          helm,
+          runner,
+          store: operationStore,
+          logger,
+          extraChecks: preflightChecks,
+          onFinished: async operation => {
+            releases.forget(operation);
+            await audit.recordOutcome({
+              eventId: `plan-${operation.kind}-finished`,
+              severityLevel:
+                operation.kind === 'dry-run' || operation.kind === 'preflight'
+                  ? 'medium'
+                  : 'high',
+              actor: operation.actor,
+              subject: operation.planId,
+              outcome:
+                operation.status === 'succeeded' ? 'succeeded' : 'failed',
+              message: operation.error,
+              meta: {
+                operationId: operation.id,
+                planRevision: operation.planRevision,
+                inputsHash: operation.inputsHash,
+                status: operation.status,
+                target: operation.targetName,
+                namespace: operation.namespace,
+                releaseName: operation.releaseName,
+              },
+            });
+          },
+        });
+        const health = HealthService.create({
+          db,
+          keyring,
+          targets,
+          plans,
+          operations: operationStore,
+          logger,
         });
 
         permissionsRegistry.addPermissions(deploymentsPermissions);
@@ -115,6 +266,16 @@ export const deploymentsPlugin = createBackendPlugin({
           ),
           rules: Object.values(targetPermissionRules),
           getResources: names => targets.getStoredByNames(names),
+        });
+        permissionsRegistry.addResourceType({
+          resourceRef: planResourceRef,
+          permissions: deploymentsPermissions.filter(
+            p =>
+              p.type === 'resource' &&
+              p.resourceType === planResourceRef.resourceType,
+          ),
+          rules: Object.values(planPermissionRules),
+          getResources: ids => plans.getStoredByIds(ids),
         });
 
         // Auto-unlock lets several replicas come up unlocked; the passphrase
@@ -144,14 +305,54 @@ export const deploymentsPlugin = createBackendPlugin({
           }
         }
 
+        // Operations of a process that died are found at start and every
+        // minute after, by whichever replica runs the task.
+        await planOperations
+          .sweepInterrupted()
+          .catch(error =>
+            logger.warn(`Sweeping interrupted operations failed: ${error}`),
+          );
+        await scheduler.scheduleTask({
+          id: 'deployments-sweep-interrupted-operations',
+          frequency: {
+            seconds:
+              operationsConfig?.getOptionalNumber('sweepIntervalSeconds') ?? 60,
+          },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 10 },
+          fn: async () => {
+            await planOperations.sweepInterrupted();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'deployments-probe-targets',
+          frequency: {
+            seconds:
+              config.getOptionalNumber(
+                'deployments.health.probeIntervalSeconds',
+              ) ?? 60,
+          },
+          timeout: { minutes: 2 },
+          initialDelay: { seconds: 5 },
+          fn: () => health.probeTargets(),
+        });
+        lifecycle.addShutdownHook(() => runner.stop());
+
         httpRouter.use(
           await createRouter({
             httpAuth,
             authorizer: ResourceAuthorizer.create({ permissions, logger }),
-            audit: AuditTrail.create({ auditor, store: auditStore, logger }),
+            audit,
             keyring,
             targets,
             charts,
+            profiles,
+            plans,
+            planOperations,
+            releases,
+            runner,
+            operationStore,
+            health,
             registries,
             auditStore,
           }),

@@ -7,6 +7,17 @@ import { RegistryCredentialService } from './charts/RegistryCredentialService';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { createKeyringRoutes } from './keyring/createKeyringRoutes';
 import { KeyringService } from './keyring/KeyringService';
+import { createHealthRoutes } from './health/createHealthRoutes';
+import { HealthService } from './health/HealthService';
+import { createOperationRoutes } from './operations/createOperationRoutes';
+import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
+import { OperationRunner } from './operations/OperationRunner';
+import { PlanOperationService } from './operations/PlanOperationService';
+import { ReleaseInspector } from './operations/ReleaseInspector';
+import { createPlanRoutes } from './plans/createPlanRoutes';
+import { PlanService } from './plans/PlanService';
+import { createProfileRoutes } from './profiles/createProfileRoutes';
+import { ProfileService } from './profiles/ProfileService';
 import { RouteContext } from './routes';
 import { createOpenApiRouter } from './schema/openapi';
 import { createTargetRoutes } from './targets/createTargetRoutes';
@@ -16,6 +27,13 @@ export interface RouterOptions extends RouteContext {
   keyring: KeyringService;
   targets: TargetService;
   charts: ChartService;
+  profiles: ProfileService;
+  plans: PlanService;
+  planOperations: PlanOperationService;
+  releases: ReleaseInspector;
+  runner: OperationRunner;
+  operationStore: DatabaseOperationStore;
+  health: HealthService;
   registries: RegistryCredentialService;
   auditStore: DatabaseAuditStore;
 }
@@ -37,13 +55,14 @@ export async function createRouter(
     ],
   });
 
-  router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  createHealthRoutes(router, options);
   createKeyringRoutes(router, options);
   createTargetRoutes(router, options);
   createChartRoutes(router, options);
+  createProfileRoutes(router, options);
   createRegistryRoutes(router, options);
+  createPlanRoutes(router, options);
+  createOperationRoutes(router, options);
   createAuditRoutes(router, options);
   return router;
 }

@@ -1,13 +1,18 @@
 /** A registered chart version as the API returns it (without the archive). @public */
 export interface Chart {
   id: string;
-  sourceKind: 'oci';
-  /** e.g. `oci://registry.example/charts/hello`, without tag or digest. */
+  /** `oci`: an OCI registry; `http`: a classic Helm repository with an `index.yaml`. */
+  sourceKind: 'oci' | 'http';
+  /**
+   * Without version: `oci://registry.example/charts/hello` (no tag or digest),
+   * or the repository URL and the chart's name, `https://charts.example/stable/hello`.
+   */
   reference: string;
   name: string;
   version: string;
   /** sha256 of the chart archive: what every Helm run is pinned to. */
   chartDigest: string;
+  /** The OCI manifest's digest; HTTP repositories have none. */
   manifestDigest?: string;
   appVersion?: string;
   description?: string;

@@ -10,3 +10,6 @@ export * from './health';
 export * from './keyring';
 export * from './targets';
 export * from './charts';
+export * from './profiles';
+export * from './plans';
+export * from './operations';

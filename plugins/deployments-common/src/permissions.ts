@@ -110,6 +110,97 @@ export const deploymentsAuditReadPermission = createPermission({
   attributes: { action: 'read' },
 });
 
+/** Creating a values profile for a registered chart. @public */
+export const deploymentsProfileCreatePermission = createPermission({
+  name: 'deployments.profile.create',
+  attributes: { action: 'create' },
+});
+
+/** Reading values profiles; secret values are only ever shown as "set". @public */
+export const deploymentsProfileReadPermission = createPermission({
+  name: 'deployments.profile.read',
+  attributes: { action: 'read' },
+});
+
+/** Editing a values profile, which creates a new revision. @public */
+export const deploymentsProfileUpdatePermission = createPermission({
+  name: 'deployments.profile.update',
+  attributes: { action: 'update' },
+});
+
+/** Deleting a values profile no release plan uses. @public */
+export const deploymentsProfileDeletePermission = createPermission({
+  name: 'deployments.profile.delete',
+  attributes: { action: 'delete' },
+});
+
+/**
+ * Creating a release plan. Not a resource permission: the plan does not exist
+ * yet, so policies decide on the user alone (the entity's ownership is
+ * checked again on every later plan permission).
+ * @public
+ */
+export const deploymentsPlanCreatePermission = createPermission({
+  name: 'deployments.plan.create',
+  attributes: { action: 'create' },
+});
+
+/** Seeing a release plan, its operations, resources and Helm history. @public */
+export const deploymentsPlanReadPermission = createPermission({
+  name: 'deployments.plan.read',
+  attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Editing a release plan (a new plan revision). @public */
+export const deploymentsPlanUpdatePermission = createPermission({
+  name: 'deployments.plan.update',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Deleting a release plan (not the release it deployed). @public */
+export const deploymentsPlanDeletePermission = createPermission({
+  name: 'deployments.plan.delete',
+  attributes: { action: 'delete' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Running a dry-run or a preflight of a plan: nothing changes in the cluster. @public */
+export const deploymentsPlanDryRunPermission = createPermission({
+  name: 'deployments.plan.dry-run',
+  attributes: {},
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Applying a plan (Helm upgrade/install) and cancelling its running operation. @public */
+export const deploymentsPlanApplyPermission = createPermission({
+  name: 'deployments.plan.apply',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Rolling a release back to an earlier Helm revision. @public */
+export const deploymentsPlanRollbackPermission = createPermission({
+  name: 'deployments.plan.rollback',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Uninstalling the release a plan deployed. @public */
+export const deploymentsPlanUninstallPermission = createPermission({
+  name: 'deployments.plan.uninstall',
+  attributes: { action: 'delete' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/** Reading the pod logs of a plan's release. @public */
+export const deploymentsPlanLogsPermission = createPermission({
+  name: 'deployments.plan.logs',
+  attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
 /** Every permission of the deployments plugin. @public */
 export const deploymentsPermissions = [
   deploymentsHealthReadPermission,
@@ -126,4 +217,17 @@ export const deploymentsPermissions = [
   deploymentsChartReadPermission,
   deploymentsChartDeletePermission,
   deploymentsRegistryManagePermission,
+  deploymentsProfileCreatePermission,
+  deploymentsProfileReadPermission,
+  deploymentsProfileUpdatePermission,
+  deploymentsProfileDeletePermission,
+  deploymentsPlanCreatePermission,
+  deploymentsPlanReadPermission,
+  deploymentsPlanUpdatePermission,
+  deploymentsPlanDeletePermission,
+  deploymentsPlanDryRunPermission,
+  deploymentsPlanApplyPermission,
+  deploymentsPlanRollbackPermission,
+  deploymentsPlanUninstallPermission,
+  deploymentsPlanLogsPermission,
 ];

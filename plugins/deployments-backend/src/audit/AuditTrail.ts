@@ -41,7 +41,15 @@ export class AuditTrail {
     return new AuditTrail(options.auditor, options.store, options.logger);
   }
 
-  async run<T>(action: AuditedAction, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an audited action. `resultMeta` adds facts known only afterwards,
+   * e.g. the id of the operation a request started.
+   */
+  async run<T>(
+    action: AuditedAction,
+    fn: () => Promise<T>,
+    resultMeta?: (result: T) => Record<string, unknown>,
+  ): Promise<T> {
     const meta = {
       ...action.meta,
       ...(action.subject ? { subject: action.subject } : {}),
@@ -54,9 +62,13 @@ export class AuditTrail {
     });
     try {
       const result = await fn();
-      await event.success({ meta });
+      const extra = resultMeta?.(result);
+      await event.success({ meta: { ...meta, ...extra } });
       if (action.kind !== 'read') {
-        await this.record(action, 'succeeded');
+        await this.record(
+          extra ? { ...action, meta: { ...action.meta, ...extra } } : action,
+          'succeeded',
+        );
       }
       return result;
     } catch (error) {
@@ -68,6 +80,47 @@ export class AuditTrail {
         `${e.name}: ${e.message}`,
       );
       throw error;
+    }
+  }
+
+  /**
+   * The outcome of background work (an operation) that a request started:
+   * recorded for the actor who started it, with no request to attach.
+   */
+  async recordOutcome(entry: {
+    eventId: string;
+    severityLevel: AuditedAction['severityLevel'];
+    actor: string;
+    subject: string;
+    outcome: 'succeeded' | 'failed';
+    message?: string;
+    meta: Record<string, unknown>;
+  }): Promise<void> {
+    const meta = { ...entry.meta, actor: entry.actor, subject: entry.subject };
+    try {
+      const event = await this.auditor.createEvent({
+        eventId: entry.eventId,
+        severityLevel: entry.severityLevel,
+        meta,
+      });
+      if (entry.outcome === 'succeeded') {
+        await event.success({ meta });
+      } else {
+        await event.fail({ error: new Error(entry.message ?? 'failed'), meta });
+      }
+      await this.store.append({
+        occurredAt: new Date().toISOString(),
+        actor: entry.actor,
+        eventId: entry.eventId,
+        subject: entry.subject,
+        outcome: entry.outcome,
+        message: entry.message?.slice(0, 2000),
+        meta: entry.meta,
+      });
+    } catch (error) {
+      this.logger.error(
+        `Could not record audit entry ${entry.eventId}: ${(error as Error).message}`,
+      );
     }
   }
 

@@ -5,7 +5,7 @@ import { ChartMetadata } from './archive/readChartArchive';
 /** A registered chart version. Immutable once stored. */
 export interface StoredChart {
   id: string;
-  sourceKind: 'oci';
+  sourceKind: 'oci' | 'http';
   reference: string;
   name: string;
   version: string;

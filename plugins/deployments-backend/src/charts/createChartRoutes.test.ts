@@ -101,6 +101,16 @@ describe.each(databases.eachSupportedId())('charts API (%p)', databaseId => {
       .send({ reference: `oci://${stack.registry}/charts/hello:0.1.0` });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(registered.body.id);
+    // The chart's name apart from the repository, as for HTTP repositories.
+    const split = await request(server)
+      .post('/api/deployments/charts')
+      .send({
+        reference: `oci://${stack.registry}/charts`,
+        chart: 'hello',
+        version: '0.1.0',
+      });
+    expect(split.status).toBe(200);
+    expect(split.body.id).toBe(registered.body.id);
 
     const versions = await request(server)
       .get('/api/deployments/charts/versions')

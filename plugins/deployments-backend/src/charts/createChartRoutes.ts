@@ -7,6 +7,7 @@ import {
 import { ApiRouter, RouteContext } from '../routes';
 import { ChartService } from './ChartService';
 import { StoredChart } from './DatabaseChartStore';
+import { redactReference } from './repo/parseRepositoryReference';
 
 /** The chart catalog's HTTP surface; the rules live in ChartService. */
 export function createChartRoutes(
@@ -46,8 +47,9 @@ export function createChartRoutes(
         severityLevel: 'medium',
         request: req,
         credentials,
-        subject: req.body.reference,
-        meta: { version: req.body.version },
+        // Never user info or a query: they may carry credentials.
+        subject: redactReference(req.body.reference),
+        meta: { chart: req.body.chart, version: req.body.version },
       },
       async () => {
         await authorizer.authorize(
@@ -72,7 +74,7 @@ export function createChartRoutes(
       },
       async () => {
         await authorizer.authorize(credentials, deploymentsChartReadPermission);
-        return charts.listVersions(req.query.reference);
+        return charts.listVersions(req.query.reference, req.query.chart);
       },
     );
     res.json({ versions });

@@ -30,6 +30,9 @@ function packetsOf(wrapped: string): Uint8Array {
   return Uint8Array.from(Buffer.from(body.join(''), 'base64'));
 }
 
+// Argon2id unlocks and RSA key generation take seconds when the machine is busy.
+jest.setTimeout(60_000);
+
 describe('OpenPgpKeyEngine', () => {
   // 2048-bit keys keep the suite fast; one test below checks a real 4096-bit key.
   const engine = OpenPgpKeyEngine.create({ rsaBits: 2048 });

@@ -57,6 +57,7 @@ export class TargetService {
     private readonly secrets: SecretsService,
     private readonly usage: TargetUsageLookup,
     private readonly inClusterServiceAccountDir: string | undefined,
+    private readonly checkUrl: (url: URL) => Promise<void>,
   ) {}
 
   static create(options: {
@@ -64,12 +65,18 @@ export class TargetService {
     secrets: SecretsService;
     usage?: TargetUsageLookup;
     inClusterServiceAccountDir?: string;
+    /**
+     * The outbound policy for API server URLs, checked before every use:
+     * link-local and cloud-metadata addresses are never a cluster.
+     */
+    checkUrl?: (url: URL) => Promise<void>;
   }): TargetService {
     return new TargetService(
       options.store,
       options.secrets,
       options.usage ?? (async () => []),
       options.inClusterServiceAccountDir,
+      options.checkUrl ?? (async () => {}),
     );
   }
 
@@ -222,6 +229,9 @@ export class TargetService {
    * operation. In-cluster credentials are read from the pod at this moment.
    */
   async clusterAccess(target: StoredTarget): Promise<ClusterAccess> {
+    if (target.authKind !== 'inCluster') {
+      await this.checkUrl(new URL(target.apiServerUrl));
+    }
     const impersonate =
       target.impersonateUser || target.impersonateGroups?.length
         ? { user: target.impersonateUser, groups: target.impersonateGroups }

@@ -160,6 +160,33 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     expect(limited.body.summary).toMatch(/team-b/);
   });
 
+  it('never contacts a link-local or cloud-metadata address as a cluster', async () => {
+    for (const [name, apiServerUrl] of [
+      ['metadata', 'https://169.254.169.254'],
+      ['gce-metadata', 'https://metadata.google.internal'],
+      ['link-local', 'https://[fe80::1]:6443'],
+    ]) {
+      const created = await api()
+        .post('/api/deployments/targets')
+        .send({
+          name,
+          apiServerUrl,
+          caData: readFileSync(process.env.KUBEDEPLOY_CA_FILE!, 'utf8'),
+          allowedNamespaces: ['team-a'],
+          credentials: { authKind: 'token', token: 'abc' },
+        });
+      expect(created.status).toBe(201);
+      const test = await api().post(
+        `/api/deployments/targets/${name}/test-connection`,
+      );
+      expect({ name, status: test.status }).toEqual({ name, status: 400 });
+      expect(test.body.error.message).toMatch(
+        /refused|not allowed|link-local|metadata/i,
+      );
+      await api().delete(`/api/deployments/targets/${name}`).expect(204);
+    }
+  });
+
   it('validates the allowlist and keeps the target unchanged on a bad update', async () => {
     const bad = await api()
       .patch('/api/deployments/targets/limited')

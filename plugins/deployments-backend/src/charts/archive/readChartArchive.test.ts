@@ -125,6 +125,20 @@ describe('readChartArchive', () => {
     ).rejects.toThrow(/limit/);
   });
 
+  it('reads a Chart.yaml of many keys in linear time', async () => {
+    let many = chartYaml;
+    for (let i = 0; many.length < 1000 * 1024; i++) {
+      many += `k${i}: 1\n`;
+    }
+    const start = Date.now();
+    const chart = await readChartArchive(
+      tgz(tarEntry('demo/Chart.yaml', `${many}version: 1.2.4\n`)),
+    );
+    // The last of duplicate keys wins, as in Helm.
+    expect(chart.metadata.version).toBe('1.2.4');
+    expect(Date.now() - start).toBeLessThan(5000);
+  });
+
   it('refuses a corrupt header', async () => {
     const archive = Buffer.concat([
       tarEntry('demo/Chart.yaml', chartYaml),

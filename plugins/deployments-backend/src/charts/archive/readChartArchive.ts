@@ -197,8 +197,11 @@ export async function readChartArchive(
 function parseChartYaml(text: string): ChartMetadata {
   let doc: unknown;
   try {
+    // No duplicate-key check: `yaml` does it in quadratic time (a 1 MiB
+    // Chart.yaml of short keys would block for a minute), and Helm's own
+    // reader lets the last of duplicate keys win, as toJS does.
     doc = parseYaml(text, {
-      uniqueKeys: true,
+      uniqueKeys: false,
       maxAliasCount: 10,
       customTags: [],
     });

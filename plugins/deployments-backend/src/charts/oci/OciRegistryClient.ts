@@ -6,6 +6,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { createHash } from 'node:crypto';
+import { fetchOutbound, OutboundResponse } from '../fetchOutbound';
 import { ChartReference } from './parseChartReference';
 
 /** How to authenticate to a registry. */
@@ -333,7 +334,7 @@ export class OciRegistryClient {
       maxBytes: options.maxBytes,
       what: options.what,
     });
-    if (response.status === 401 && response.origin === url.origin) {
+    if (response.status === 401 && response.url.origin === url.origin) {
       const challenge = parseChallenge(
         response.headers.get('www-authenticate') ?? '',
       );
@@ -473,132 +474,18 @@ export class OciRegistryClient {
       maxBytes: number;
       what: string;
     },
-  ): Promise<{
-    status: number;
-    headers: Headers;
-    body: Buffer;
-    url: URL;
-    origin: string;
-  }> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    let url = start;
-    for (let hop = 0; ; hop++) {
-      if (url.protocol === 'http:' && !this.allowPlainHttp(url.host)) {
-        throw new NotAllowedError(
-          `Refusing plain http to ${url.host} for the ${options.what}`,
-        );
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new NotAllowedError(
-          `Refusing ${url.protocol} URL for the ${options.what}`,
-        );
-      }
-      if (url.username || url.password) {
-        throw new NotAllowedError(
-          `Refusing a URL with credentials for the ${options.what}`,
-        );
-      }
-      await this.checkUrl?.(url);
-      const headers: Record<string, string> = {};
-      if (options.accept) {
-        headers.accept = options.accept;
-      }
-      if (options.authorization && url.origin === start.origin) {
-        headers.authorization = options.authorization;
-      }
-      let response: Response;
-      try {
-        response = await fetch(url, { headers, redirect: 'manual', signal });
-      } catch (error) {
-        throw this.networkError(error, url, options.what);
-      }
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        await response.body?.cancel();
-        if (hop >= MAX_REDIRECTS) {
-          throw new ServiceUnavailableError(
-            `Too many redirects fetching the ${options.what}`,
-          );
-        }
-        url = new URL(location, url);
-        continue;
-      }
-      if (response.status < 200 || response.status >= 300) {
-        await response.body?.cancel();
-        return {
-          status: response.status,
-          headers: response.headers,
-          body: Buffer.alloc(0),
-          url,
-          origin: url.origin,
-        };
-      }
-      const body = await this.readCapped(response, url, options);
-      return {
-        status: response.status,
-        headers: response.headers,
-        body,
-        url,
-        origin: url.origin,
-      };
-    }
-  }
-
-  private async readCapped(
-    response: Response,
-    url: URL,
-    options: { maxBytes: number; what: string },
-  ): Promise<Buffer> {
-    const tooLarge = () =>
-      new InputError(
-        `The ${options.what} is larger than the ${options.maxBytes} byte limit`,
-      );
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > options.maxBytes) {
-      await response.body?.cancel();
-      throw tooLarge();
-    }
-    if (!response.body) {
-      return Buffer.alloc(0);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          break;
-        }
-        total += value.byteLength;
-        if (total > options.maxBytes) {
-          await reader.cancel();
-          throw tooLarge();
-        }
-        chunks.push(Buffer.from(value));
-      }
-    } catch (error) {
-      if (error instanceof InputError) {
-        throw error;
-      }
-      throw this.networkError(error, url, options.what);
-    }
-    return Buffer.concat(chunks, total);
-  }
-
-  private networkError(error: unknown, url: URL, what: string): Error {
-    const name = (error as { name?: string })?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      return new ServiceUnavailableError(
-        `Timed out after ${this.timeoutMs} ms fetching the ${what} from ${url.host}`,
-      );
-    }
-    // Only the cause's message: it names the network failure, never our headers.
-    const cause = (error as { cause?: { message?: string; code?: string } })
-      ?.cause;
-    const detail = cause?.code ?? cause?.message ?? (error as Error)?.message;
-    return new ServiceUnavailableError(
-      `Could not reach ${url.host} for the ${what}: ${detail}`,
-    );
+  ): Promise<OutboundResponse> {
+    return fetchOutbound(start, {
+      allowPlainHttp: this.allowPlainHttp,
+      checkUrl: this.checkUrl,
+      timeoutMs: this.timeoutMs,
+      maxBytes: options.maxBytes,
+      what: options.what,
+      accept: options.accept,
+      authorization: options.authorization
+        ? { header: options.authorization, origin: start.origin }
+        : undefined,
+      maxRedirects: MAX_REDIRECTS,
+    });
   }
 }

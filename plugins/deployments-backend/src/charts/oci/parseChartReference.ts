@@ -25,7 +25,8 @@ const MAX_REPOSITORY_LENGTH = 255;
 function parseRegistry(hostPort: string, ref: string): string {
   if (hostPort.includes('@')) {
     throw new InputError(
-      `Chart reference "${ref}" must not contain credentials in the host`,
+      // Not echoed: the reference carries a password here.
+      'A chart reference must not contain credentials in the host; store them under /registries',
     );
   }
   let host = hostPort.toLowerCase();
@@ -78,7 +79,7 @@ export function parseChartReference(
   const rest = ref.slice(prefix.length);
   if (/[?#\s]/.test(rest)) {
     throw new InputError(
-      `Chart reference "${ref}" must not contain a query, fragment or whitespace`,
+      'A chart reference must not contain a query, fragment or whitespace',
     );
   }
   const slash = rest.indexOf('/');

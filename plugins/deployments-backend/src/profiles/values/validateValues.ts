@@ -2,14 +2,8 @@ import { InputError } from '@backstage/errors';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
+import { ValuesViolation } from '@kubedeploy/plugin-deployments-common';
 import { Values } from './parseValuesYaml';
-
-/** One reason values do not match the chart's schema. */
-export interface ValuesViolation {
-  /** JSON pointer-like path, e.g. `/image/tag` (empty for the root). */
-  path: string;
-  message: string;
-}
 
 /**
  * Merges user values over the chart's defaults the way Helm does: maps merge

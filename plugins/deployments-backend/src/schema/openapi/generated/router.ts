@@ -25,6 +25,32 @@ export const spec = {
   ],
   components: {
     parameters: {
+      id: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          maxLength: 36,
+        },
+      },
+      limit: {
+        name: 'limit',
+        in: 'query',
+        schema: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 500,
+        },
+      },
+      offset: {
+        name: 'offset',
+        in: 'query',
+        schema: {
+          type: 'integer',
+          minimum: 0,
+        },
+      },
       targetName: {
         name: 'name',
         in: 'path',
@@ -545,7 +571,9 @@ export const spec = {
           },
           sourceKind: {
             type: 'string',
-            enum: ['oci'],
+            enum: ['oci', 'http'],
+            description:
+              'oci (an OCI registry) or http (a classic Helm repository with an index.yaml)',
           },
           reference: {
             type: 'string',
@@ -659,16 +687,506 @@ export const spec = {
         type: 'object',
         required: ['reference'],
         additionalProperties: false,
+        description:
+          'From an OCI registry: reference oci://host/charts/hello and version 0.1.0 (or the tag in the reference). From a classic HTTP Helm repository: reference https://charts.example/stable, chart hello and version 0.1.0, or the reference with the name of the chart appended and no chart.',
         properties: {
           reference: {
             type: 'string',
             maxLength: 1024,
             description:
-              'oci://host[:port]/path/name, optionally with :tag or @sha256:digest',
+              'oci://host[:port]/path/name, optionally with :tag or @sha256:digest; or the URL of a Helm repository (https://, or http:// where plain http is allowed)',
+          },
+          chart: {
+            type: 'string',
+            maxLength: 250,
+            pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+            description:
+              'The name of the chart, when the reference names only the Helm repository',
           },
           version: {
             type: 'string',
+            minLength: 1,
             maxLength: 128,
+          },
+        },
+      },
+      JsonObject: {
+        type: 'object',
+        additionalProperties: {},
+      },
+      ValuesInput: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          values: {
+            $ref: '#/components/schemas/JsonObject',
+          },
+          valuesYaml: {
+            type: 'string',
+            maxLength: 262144,
+          },
+        },
+      },
+      ValuesProfileInput: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 100,
+          },
+          description: {
+            type: 'string',
+            maxLength: 2000,
+          },
+          chartId: {
+            type: 'string',
+            maxLength: 36,
+          },
+          values: {
+            $ref: '#/components/schemas/JsonObject',
+          },
+          valuesYaml: {
+            type: 'string',
+            maxLength: 262144,
+          },
+          secretPaths: {
+            type: 'array',
+            maxItems: 100,
+            items: {
+              type: 'string',
+              maxLength: 512,
+            },
+          },
+          expectedRevision: {
+            type: 'integer',
+            minimum: 1,
+          },
+        },
+      },
+      ValuesProfile: {
+        type: 'object',
+        required: [
+          'id',
+          'chartId',
+          'name',
+          'revision',
+          'values',
+          'secretPaths',
+          'valuesHash',
+          'createdAt',
+          'createdBy',
+          'updatedAt',
+          'updatedBy',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          chartId: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          values: {
+            $ref: '#/components/schemas/JsonObject',
+          },
+          secretPaths: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          valuesHash: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          createdBy: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          updatedBy: {
+            type: 'string',
+          },
+        },
+      },
+      ValuesProfileRevision: {
+        type: 'object',
+        required: [
+          'profileId',
+          'revision',
+          'chartId',
+          'values',
+          'secretPaths',
+          'valuesHash',
+          'createdAt',
+          'createdBy',
+        ],
+        properties: {
+          profileId: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          chartId: {
+            type: 'string',
+          },
+          values: {
+            $ref: '#/components/schemas/JsonObject',
+          },
+          secretPaths: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          valuesHash: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          createdBy: {
+            type: 'string',
+          },
+        },
+      },
+      ValuesViolation: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: {
+          path: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+        },
+      },
+      ReleasePlanOptions: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          timeoutSeconds: {
+            type: 'integer',
+            minimum: 10,
+            maximum: 3600,
+          },
+          historyMax: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 100,
+          },
+          createNamespace: {
+            type: 'boolean',
+          },
+          runTests: {
+            type: 'boolean',
+          },
+        },
+      },
+      ReleasePlanInput: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          entityRef: {
+            type: 'string',
+            maxLength: 255,
+          },
+          chartId: {
+            type: 'string',
+            maxLength: 36,
+          },
+          target: {
+            type: 'string',
+            maxLength: 63,
+          },
+          namespace: {
+            type: 'string',
+            maxLength: 63,
+          },
+          releaseName: {
+            type: 'string',
+            maxLength: 53,
+          },
+          profileId: {
+            type: 'string',
+            maxLength: 36,
+          },
+          profileRevision: {
+            type: 'integer',
+            minimum: 1,
+          },
+          options: {
+            $ref: '#/components/schemas/ReleasePlanOptions',
+          },
+          expectedRevision: {
+            type: 'integer',
+            minimum: 1,
+          },
+        },
+      },
+      ReleasePlan: {
+        type: 'object',
+        required: [
+          'id',
+          'entityRef',
+          'chartId',
+          'chart',
+          'target',
+          'namespace',
+          'releaseName',
+          'options',
+          'revision',
+          'status',
+          'statusChangedAt',
+          'statusChangedBy',
+          'createdAt',
+          'createdBy',
+          'updatedAt',
+          'updatedBy',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          entityOwner: {
+            type: 'string',
+          },
+          chartId: {
+            type: 'string',
+          },
+          chart: {
+            type: 'object',
+            required: ['name', 'version', 'digest'],
+            properties: {
+              name: {
+                type: 'string',
+              },
+              version: {
+                type: 'string',
+              },
+              digest: {
+                type: 'string',
+              },
+            },
+          },
+          target: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          releaseName: {
+            type: 'string',
+          },
+          profileId: {
+            type: 'string',
+          },
+          profileRevision: {
+            type: 'integer',
+          },
+          options: {
+            type: 'object',
+            required: [
+              'timeoutSeconds',
+              'historyMax',
+              'createNamespace',
+              'runTests',
+            ],
+            properties: {
+              timeoutSeconds: {
+                type: 'integer',
+              },
+              historyMax: {
+                type: 'integer',
+              },
+              createNamespace: {
+                type: 'boolean',
+              },
+              runTests: {
+                type: 'boolean',
+              },
+            },
+          },
+          revision: {
+            type: 'integer',
+          },
+          status: {
+            type: 'string',
+            enum: [
+              'draft',
+              'dry-run-passed',
+              'dry-run-failed',
+              'preflight-passed',
+              'preflight-failed',
+              'applying',
+              'deployed',
+              'failed',
+              'rolled-back',
+              'interrupted',
+              'uninstalled',
+            ],
+          },
+          statusMessage: {
+            type: 'string',
+          },
+          statusChangedAt: {
+            type: 'string',
+          },
+          statusChangedBy: {
+            type: 'string',
+          },
+          lastDryRun: {
+            $ref: '#/components/schemas/ReleasePlanGate',
+          },
+          lastPreflight: {
+            $ref: '#/components/schemas/ReleasePlanGate',
+          },
+          runningOperationId: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          createdBy: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          updatedBy: {
+            type: 'string',
+          },
+        },
+      },
+      ReleasePlanGate: {
+        type: 'object',
+        required: ['operationId', 'passed', 'inputsHash', 'planRevision', 'at'],
+        properties: {
+          operationId: {
+            type: 'string',
+          },
+          passed: {
+            type: 'boolean',
+          },
+          inputsHash: {
+            type: 'string',
+          },
+          planRevision: {
+            type: 'integer',
+          },
+          at: {
+            type: 'string',
+          },
+        },
+      },
+      Operation: {
+        type: 'object',
+        required: [
+          'id',
+          'planId',
+          'planRevision',
+          'kind',
+          'status',
+          'actor',
+          'target',
+          'namespace',
+          'releaseName',
+          'lineCount',
+          'createdAt',
+          'cancelRequested',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          planId: {
+            type: 'string',
+          },
+          planRevision: {
+            type: 'integer',
+          },
+          kind: {
+            type: 'string',
+            enum: ['dry-run', 'preflight', 'apply', 'rollback', 'uninstall'],
+          },
+          status: {
+            type: 'string',
+            enum: [
+              'running',
+              'succeeded',
+              'failed',
+              'cancelled',
+              'interrupted',
+            ],
+          },
+          actor: {
+            type: 'string',
+          },
+          inputsHash: {
+            type: 'string',
+          },
+          target: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          releaseName: {
+            type: 'string',
+          },
+          lineCount: {
+            type: 'integer',
+          },
+          error: {
+            type: 'string',
+          },
+          result: {
+            $ref: '#/components/schemas/JsonObject',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+          durationMs: {
+            type: 'integer',
+          },
+          cancelRequested: {
+            type: 'boolean',
+          },
+        },
+      },
+      OperationLine: {
+        type: 'object',
+        required: ['seq', 'at', 'text'],
+        properties: {
+          seq: {
+            type: 'integer',
+          },
+          at: {
+            type: 'string',
+          },
+          text: {
+            type: 'string',
           },
         },
       },
@@ -1253,7 +1771,8 @@ export const spec = {
     '/charts/versions': {
       get: {
         operationId: 'ListChartVersions',
-        description: 'The tags a repository offers.',
+        description:
+          'The versions a repository offers (OCI tags, or the versions an index.yaml lists).',
         parameters: [
           {
             name: 'reference',
@@ -1264,10 +1783,21 @@ export const spec = {
               maxLength: 1024,
             },
           },
+          {
+            name: 'chart',
+            in: 'query',
+            description:
+              'The name of the chart, when the reference names only the Helm repository',
+            schema: {
+              type: 'string',
+              maxLength: 250,
+              pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+            },
+          },
         ],
         responses: {
           '200': {
-            description: 'Tags',
+            description: 'Versions',
             content: {
               'application/json': {
                 schema: {
@@ -1486,6 +2016,941 @@ export const spec = {
                       },
                     },
                   },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/health/summary': {
+      get: {
+        operationId: 'GetHealthSummary',
+        description:
+          'What the status banner shows; targets are probed on a schedule.',
+        responses: {
+          '200': {
+            description: 'The summary',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/JsonObject',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/charts/{id}/values/validate': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'ValidateChartValues',
+        description:
+          'Checks values merged over the chart defaults against its values.schema.json; stores nothing.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ValuesInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Every violation with its path (empty when valid)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['violations'],
+                  properties: {
+                    violations: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ValuesViolation',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/profiles': {
+      get: {
+        operationId: 'ListProfiles',
+        parameters: [
+          {
+            name: 'chartId',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 36,
+            },
+          },
+          {
+            $ref: '#/components/parameters/limit',
+          },
+          {
+            $ref: '#/components/parameters/offset',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Values profiles, secrets shown only as paths',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'totalCount'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ValuesProfile',
+                      },
+                    },
+                    totalCount: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'CreateProfile',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ValuesProfileInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'Created',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ValuesProfile',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/profiles/{id}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetProfile',
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ValuesProfile',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      put: {
+        operationId: 'UpdateProfile',
+        description: 'Writes a new revision; older revisions stay readable.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ValuesProfileInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ValuesProfile',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      delete: {
+        operationId: 'DeleteProfile',
+        responses: {
+          '204': {
+            description: 'Deleted',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/profiles/{id}/revisions': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'ListProfileRevisions',
+        responses: {
+          '200': {
+            description: 'Newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ValuesProfileRevision',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/profiles/{id}/revisions/{revision}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+        {
+          name: 'revision',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'integer',
+            minimum: 1,
+          },
+        },
+      ],
+      get: {
+        operationId: 'GetProfileRevision',
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ValuesProfileRevision',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans': {
+      get: {
+        operationId: 'ListPlans',
+        parameters: [
+          {
+            name: 'entityRef',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 255,
+            },
+          },
+          {
+            name: 'target',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 63,
+            },
+          },
+          {
+            $ref: '#/components/parameters/limit',
+          },
+          {
+            $ref: '#/components/parameters/offset',
+          },
+          {
+            name: 'after',
+            in: 'query',
+            description:
+              'The nextCursor of the previous page (keyset paging; fast at any depth)',
+            schema: {
+              type: 'string',
+              maxLength: 2048,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The plans the caller may read',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'totalCount'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ReleasePlan',
+                      },
+                    },
+                    totalCount: {
+                      type: 'integer',
+                    },
+                    nextCursor: {
+                      type: 'string',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'CreatePlan',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ReleasePlanInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'Created',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ReleasePlan',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlan',
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ReleasePlan',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      put: {
+        operationId: 'UpdatePlan',
+        description:
+          'Writes a new plan revision; gates passed for the old inputs no longer count.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ReleasePlanInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ReleasePlan',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      delete: {
+        operationId: 'DeletePlan',
+        description: 'Deletes the plan, not the release it deployed.',
+        responses: {
+          '204': {
+            description: 'Deleted',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/dry-run': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'DryRunPlan',
+        description:
+          'helm upgrade --install --dry-run=server of exactly the plan inputs, then the guardrails.',
+        responses: {
+          '202': {
+            description: 'The operation started; follow it at /operations/{id}',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/preflight': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'PreflightPlan',
+        description:
+          'Reachability, namespace and an access review for every rule the release needs.',
+        responses: {
+          '202': {
+            description: 'The operation started; follow it at /operations/{id}',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/apply': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'ApplyPlan',
+        description:
+          'Helm upgrade/install with rollback on failure; needs a passed dry-run of the same inputs and a passed preflight since.',
+        responses: {
+          '202': {
+            description: 'The operation started; follow it at /operations/{id}',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/rollback': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'RollbackPlan',
+        description:
+          'Rolls the release back to a Helm revision (the last deployed one when omitted: the recovery of a stuck release).',
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  revision: {
+                    type: 'integer',
+                    minimum: 1,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'The operation started; follow it at /operations/{id}',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/uninstall': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'UninstallPlan',
+        description:
+          'Uninstalls the release; confirm by repeating the release name.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['confirmReleaseName'],
+                additionalProperties: false,
+                properties: {
+                  confirmReleaseName: {
+                    type: 'string',
+                    maxLength: 53,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'The operation started; follow it at /operations/{id}',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/operations': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'ListPlanOperations',
+        parameters: [
+          {
+            $ref: '#/components/parameters/limit',
+          },
+          {
+            $ref: '#/components/parameters/offset',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'totalCount'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Operation',
+                      },
+                    },
+                    totalCount: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/resources': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanResources',
+        description:
+          'The objects of the deployed release with live status and recent events.',
+        responses: {
+          '200': {
+            description: 'Live objects',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/JsonObject',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/history': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanHistory',
+        responses: {
+          '200': {
+            description:
+              'Helm revisions, newest first, with the plan revision and actor of each',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/JsonObject',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/pods': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'ListPlanPods',
+        responses: {
+          '200': {
+            description: 'Pods of the release with their containers',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/JsonObject',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/logs': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanLogs',
+        description:
+          'Container logs as text; with follow=true a stream that ends when the client disconnects.',
+        parameters: [
+          {
+            name: 'pod',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 253,
+            },
+          },
+          {
+            name: 'container',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 63,
+            },
+          },
+          {
+            name: 'previous',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+          {
+            name: 'tailLines',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10000,
+            },
+          },
+          {
+            name: 'all',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+          {
+            name: 'sinceSeconds',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+            },
+          },
+          {
+            name: 'follow',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Log text',
+            content: {
+              'text/plain': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/operations/{id}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetOperation',
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/operations/{id}/lines': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'ListOperationLines',
+        description:
+          'Progress lines after a sequence number, for following an operation live.',
+        parameters: [
+          {
+            name: 'after',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+          {
+            $ref: '#/components/parameters/limit',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Lines in order',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/OperationLine',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/operations/{id}/cancel': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'CancelOperation',
+        responses: {
+          '202': {
+            description: 'Cancellation requested; helm gets SIGTERM',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
                 },
               },
             },

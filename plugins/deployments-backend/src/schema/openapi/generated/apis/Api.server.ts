@@ -9,28 +9,76 @@ import { Chart } from '../models/Chart.model';
 import { ConnectionTestResult } from '../models/ConnectionTestResult.model';
 import { CreateTargetRequest } from '../models/CreateTargetRequest.model';
 import { GetHealth200Response } from '../models/GetHealth200Response.model';
+import { GetPlanHistory200Response } from '../models/GetPlanHistory200Response.model';
 import { KeyringBackupVerification } from '../models/KeyringBackupVerification.model';
 import { KeyringSelfTestResult } from '../models/KeyringSelfTestResult.model';
 import { KeyringStatus } from '../models/KeyringStatus.model';
 import { ListAuditEntries200Response } from '../models/ListAuditEntries200Response.model';
 import { ListChartVersions200Response } from '../models/ListChartVersions200Response.model';
 import { ListCharts200Response } from '../models/ListCharts200Response.model';
+import { ListOperationLines200Response } from '../models/ListOperationLines200Response.model';
+import { ListPlanOperations200Response } from '../models/ListPlanOperations200Response.model';
+import { ListPlans200Response } from '../models/ListPlans200Response.model';
+import { ListProfileRevisions200Response } from '../models/ListProfileRevisions200Response.model';
+import { ListProfiles200Response } from '../models/ListProfiles200Response.model';
 import { ListRegistryCredentials200Response } from '../models/ListRegistryCredentials200Response.model';
+import { Operation } from '../models/Operation.model';
 import { Passphrase } from '../models/Passphrase.model';
 import { RegisterChartRequest } from '../models/RegisterChartRequest.model';
 import { RegistryCredentialSummary } from '../models/RegistryCredentialSummary.model';
 import { RegistryCredentials } from '../models/RegistryCredentials.model';
+import { ReleasePlan } from '../models/ReleasePlan.model';
+import { ReleasePlanInput } from '../models/ReleasePlanInput.model';
+import { RollbackPlanRequest } from '../models/RollbackPlanRequest.model';
 import { Target } from '../models/Target.model';
 import { TargetCredentialsInput } from '../models/TargetCredentialsInput.model';
 import { TargetList } from '../models/TargetList.model';
 import { TargetSettings } from '../models/TargetSettings.model';
+import { UninstallPlanRequest } from '../models/UninstallPlanRequest.model';
+import { ValidateChartValues200Response } from '../models/ValidateChartValues200Response.model';
+import { ValuesInput } from '../models/ValuesInput.model';
+import { ValuesProfile } from '../models/ValuesProfile.model';
+import { ValuesProfileInput } from '../models/ValuesProfileInput.model';
+import { ValuesProfileRevision } from '../models/ValuesProfileRevision.model';
 
+/**
+ * @public
+ */
+export type ApplyPlan = {
+  path: {
+    id: string;
+  };
+  response: Operation | Error;
+};
 /**
  * @public
  */
 export type BootstrapKeyring = {
   body: Passphrase;
   response: KeyringStatus | Error;
+};
+/**
+ * @public
+ */
+export type CancelOperation = {
+  path: {
+    id: string;
+  };
+  response: Operation | Error;
+};
+/**
+ * @public
+ */
+export type CreatePlan = {
+  body: ReleasePlanInput;
+  response: ReleasePlan | Error;
+};
+/**
+ * @public
+ */
+export type CreateProfile = {
+  body: ValuesProfileInput;
+  response: ValuesProfile | Error;
 };
 /**
  * @public
@@ -43,6 +91,24 @@ export type CreateTarget = {
  * @public
  */
 export type DeleteChart = {
+  path: {
+    id: string;
+  };
+  response: void | Error;
+};
+/**
+ * @public
+ */
+export type DeletePlan = {
+  path: {
+    id: string;
+  };
+  response: void | Error;
+};
+/**
+ * @public
+ */
+export type DeleteProfile = {
   path: {
     id: string;
   };
@@ -69,6 +135,15 @@ export type DeleteTarget = {
 /**
  * @public
  */
+export type DryRunPlan = {
+  path: {
+    id: string;
+  };
+  response: Operation | Error;
+};
+/**
+ * @public
+ */
 export type ExportKeyringBackup = {
   body: Passphrase;
   response: string | Error;
@@ -91,8 +166,87 @@ export type GetHealth = {
 /**
  * @public
  */
+export type GetHealthSummary = {
+  response: { [key: string]: any } | Error;
+};
+/**
+ * @public
+ */
 export type GetKeyringStatus = {
   response: KeyringStatus | Error;
+};
+/**
+ * @public
+ */
+export type GetOperation = {
+  path: {
+    id: string;
+  };
+  response: Operation | Error;
+};
+/**
+ * @public
+ */
+export type GetPlan = {
+  path: {
+    id: string;
+  };
+  response: ReleasePlan | Error;
+};
+/**
+ * @public
+ */
+export type GetPlanHistory = {
+  path: {
+    id: string;
+  };
+  response: GetPlanHistory200Response | Error;
+};
+/**
+ * @public
+ */
+export type GetPlanLogs = {
+  path: {
+    id: string;
+  };
+  query: {
+    pod: string;
+    container?: string;
+    previous?: boolean;
+    tailLines?: number;
+    all?: boolean;
+    sinceSeconds?: number;
+    follow?: boolean;
+  };
+  response: string | Error;
+};
+/**
+ * @public
+ */
+export type GetPlanResources = {
+  path: {
+    id: string;
+  };
+  response: { [key: string]: any } | Error;
+};
+/**
+ * @public
+ */
+export type GetProfile = {
+  path: {
+    id: string;
+  };
+  response: ValuesProfile | Error;
+};
+/**
+ * @public
+ */
+export type GetProfileRevision = {
+  path: {
+    id: string;
+    revision: number;
+  };
+  response: ValuesProfileRevision | Error;
 };
 /**
  * @public
@@ -123,6 +277,7 @@ export type ListAuditEntries = {
 export type ListChartVersions = {
   query: {
     reference: string;
+    chart?: string;
   };
   response: ListChartVersions200Response | Error;
 };
@@ -140,6 +295,74 @@ export type ListCharts = {
 /**
  * @public
  */
+export type ListOperationLines = {
+  path: {
+    id: string;
+  };
+  query: {
+    after?: number;
+    limit?: number;
+  };
+  response: ListOperationLines200Response | Error;
+};
+/**
+ * @public
+ */
+export type ListPlanOperations = {
+  path: {
+    id: string;
+  };
+  query: {
+    limit?: number;
+    offset?: number;
+  };
+  response: ListPlanOperations200Response | Error;
+};
+/**
+ * @public
+ */
+export type ListPlanPods = {
+  path: {
+    id: string;
+  };
+  response: GetPlanHistory200Response | Error;
+};
+/**
+ * @public
+ */
+export type ListPlans = {
+  query: {
+    entityRef?: string;
+    target?: string;
+    limit?: number;
+    offset?: number;
+    after?: string;
+  };
+  response: ListPlans200Response | Error;
+};
+/**
+ * @public
+ */
+export type ListProfileRevisions = {
+  path: {
+    id: string;
+  };
+  response: ListProfileRevisions200Response | Error;
+};
+/**
+ * @public
+ */
+export type ListProfiles = {
+  query: {
+    chartId?: string;
+    limit?: number;
+    offset?: number;
+  };
+  response: ListProfiles200Response | Error;
+};
+/**
+ * @public
+ */
 export type ListRegistryCredentials = {
   response: ListRegistryCredentials200Response | Error;
 };
@@ -152,6 +375,15 @@ export type ListTargets = {
     offset?: number;
   };
   response: TargetList | Error;
+};
+/**
+ * @public
+ */
+export type PreflightPlan = {
+  path: {
+    id: string;
+  };
+  response: Operation | Error;
 };
 /**
  * @public
@@ -190,6 +422,16 @@ export type RestoreKeyring = {
 /**
  * @public
  */
+export type RollbackPlan = {
+  path: {
+    id: string;
+  };
+  body: RollbackPlanRequest;
+  response: Operation | Error;
+};
+/**
+ * @public
+ */
 export type RotateKeyring = {
   body: Passphrase;
   response: KeyringStatus | Error;
@@ -218,9 +460,39 @@ export type TestTargetConnection = {
 /**
  * @public
  */
+export type UninstallPlan = {
+  path: {
+    id: string;
+  };
+  body: UninstallPlanRequest;
+  response: Operation | Error;
+};
+/**
+ * @public
+ */
 export type UnlockKeyring = {
   body: Passphrase;
   response: KeyringStatus | Error;
+};
+/**
+ * @public
+ */
+export type UpdatePlan = {
+  path: {
+    id: string;
+  };
+  body: ReleasePlanInput;
+  response: ReleasePlan | Error;
+};
+/**
+ * @public
+ */
+export type UpdateProfile = {
+  path: {
+    id: string;
+  };
+  body: ValuesProfileInput;
+  response: ValuesProfile | Error;
 };
 /**
  * @public
@@ -235,21 +507,45 @@ export type UpdateTarget = {
 /**
  * @public
  */
+export type ValidateChartValues = {
+  path: {
+    id: string;
+  };
+  body: ValuesInput;
+  response: ValidateChartValues200Response | Error;
+};
+/**
+ * @public
+ */
 export type VerifyKeyringBackup = {
   body: BackupUpload;
   response: KeyringBackupVerification | Error;
 };
 
 export type EndpointMap = {
+  '#post|/plans/{id}/apply': ApplyPlan;
+
   '#post|/keyring/bootstrap': BootstrapKeyring;
+
+  '#post|/operations/{id}/cancel': CancelOperation;
+
+  '#post|/plans': CreatePlan;
+
+  '#post|/profiles': CreateProfile;
 
   '#post|/targets': CreateTarget;
 
   '#_delete|/charts/{id}': DeleteChart;
 
+  '#_delete|/plans/{id}': DeletePlan;
+
+  '#_delete|/profiles/{id}': DeleteProfile;
+
   '#_delete|/registries/{host}/credentials': DeleteRegistryCredentials;
 
   '#_delete|/targets/{name}': DeleteTarget;
+
+  '#post|/plans/{id}/dry-run': DryRunPlan;
 
   '#post|/keyring/backup': ExportKeyringBackup;
 
@@ -257,7 +553,23 @@ export type EndpointMap = {
 
   '#get|/health': GetHealth;
 
+  '#get|/health/summary': GetHealthSummary;
+
   '#get|/keyring': GetKeyringStatus;
+
+  '#get|/operations/{id}': GetOperation;
+
+  '#get|/plans/{id}': GetPlan;
+
+  '#get|/plans/{id}/history': GetPlanHistory;
+
+  '#get|/plans/{id}/logs': GetPlanLogs;
+
+  '#get|/plans/{id}/resources': GetPlanResources;
+
+  '#get|/profiles/{id}': GetProfile;
+
+  '#get|/profiles/{id}/revisions/{revision}': GetProfileRevision;
 
   '#get|/targets/{name}': GetTarget;
 
@@ -267,9 +579,23 @@ export type EndpointMap = {
 
   '#get|/charts': ListCharts;
 
+  '#get|/operations/{id}/lines': ListOperationLines;
+
+  '#get|/plans/{id}/operations': ListPlanOperations;
+
+  '#get|/plans/{id}/pods': ListPlanPods;
+
+  '#get|/plans': ListPlans;
+
+  '#get|/profiles/{id}/revisions': ListProfileRevisions;
+
+  '#get|/profiles': ListProfiles;
+
   '#get|/registries': ListRegistryCredentials;
 
   '#get|/targets': ListTargets;
+
+  '#post|/plans/{id}/preflight': PreflightPlan;
 
   '#put|/registries/{host}/credentials': PutRegistryCredentials;
 
@@ -279,6 +605,8 @@ export type EndpointMap = {
 
   '#post|/keyring/restore': RestoreKeyring;
 
+  '#post|/plans/{id}/rollback': RollbackPlan;
+
   '#post|/keyring/rotate': RotateKeyring;
 
   '#post|/keyring/seal': SealKeyring;
@@ -287,9 +615,17 @@ export type EndpointMap = {
 
   '#post|/targets/{name}/test-connection': TestTargetConnection;
 
+  '#post|/plans/{id}/uninstall': UninstallPlan;
+
   '#post|/keyring/unlock': UnlockKeyring;
 
+  '#put|/plans/{id}': UpdatePlan;
+
+  '#put|/profiles/{id}': UpdateProfile;
+
   '#patch|/targets/{name}': UpdateTarget;
+
+  '#post|/charts/{id}/values/validate': ValidateChartValues;
 
   '#post|/keyring/backup/verify': VerifyKeyringBackup;
 };

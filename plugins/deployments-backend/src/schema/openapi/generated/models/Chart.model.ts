@@ -10,6 +10,9 @@ import { ChartDependenciesInner } from '../models/ChartDependenciesInner.model';
  */
 export interface Chart {
   id: string;
+  /**
+   * oci (an OCI registry) or http (a classic Helm repository with an index.yaml)
+   */
   sourceKind: ChartSourceKindEnum;
   reference: string;
   name: string;
@@ -33,4 +36,4 @@ export interface Chart {
 /**
  * @public
  */
-export type ChartSourceKindEnum = 'oci';
+export type ChartSourceKindEnum = 'oci' | 'http';

@@ -5,12 +5,17 @@
 // ******************************************************************
 
 /**
+ * From an OCI registry: reference oci://host/charts/hello and version 0.1.0 (or the tag in the reference). From a classic HTTP Helm repository: reference https://charts.example/stable, chart hello and version 0.1.0, or the reference with the name of the chart appended and no chart.
  * @public
  */
 export interface RegisterChartRequest {
   /**
-   * oci://host[:port]/path/name, optionally with :tag or @sha256:digest
+   * oci://host[:port]/path/name, optionally with :tag or @sha256:digest; or the URL of a Helm repository (https://, or http:// where plain http is allowed)
    */
   reference: string;
+  /**
+   * The name of the chart, when the reference names only the Helm repository
+   */
+  chart?: string;
   version?: string;
 }

@@ -1,0 +1,165 @@
+import {
+  InputError,
+  NotAllowedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+
+/** How {@link fetchOutbound} may reach a URL and what it may bring back. */
+export interface OutboundFetchOptions {
+  /** Whether plain http may be used for a host[:port] (loopback or configured-insecure). */
+  allowPlainHttp: (host: string) => boolean;
+  /** Outbound policy hook, called before every request including redirects. */
+  checkUrl?: (url: URL) => Promise<void>;
+  /** For the whole exchange: redirects and the body included. */
+  timeoutMs: number;
+  /** Largest body read; a bigger declared or streamed body is refused. */
+  maxBytes: number;
+  /** What is fetched, for messages, e.g. "manifest of oci://host/charts/hello:1.0.0". */
+  what: string;
+  accept?: string;
+  /** Sent only on hops to `origin`, so a redirect elsewhere never sees it. */
+  authorization?: { header: string; origin: string };
+  maxRedirects?: number;
+}
+
+/** A response; the body is read only for 2xx answers. */
+export interface OutboundResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  /** The URL that answered, after redirects. */
+  url: URL;
+}
+
+const DEFAULT_MAX_REDIRECTS = 5;
+
+/**
+ * One outbound GET with manual redirects: every hop must be http(s) (plain
+ * http only where allowed), carry no credentials in the URL and pass the
+ * outbound policy; the body is read with a byte cap, and the whole exchange
+ * with a time cap.
+ */
+export async function fetchOutbound(
+  start: URL,
+  options: OutboundFetchOptions,
+): Promise<OutboundResponse> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    if (url.protocol === 'http:' && !options.allowPlainHttp(url.host)) {
+      throw new NotAllowedError(
+        `Refusing plain http to ${url.host} for the ${options.what}`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new NotAllowedError(
+        `Refusing ${url.protocol} URL for the ${options.what}`,
+      );
+    }
+    if (url.username || url.password) {
+      throw new NotAllowedError(
+        `Refusing a URL with credentials for the ${options.what}`,
+      );
+    }
+    await options.checkUrl?.(url);
+    const headers: Record<string, string> = {};
+    if (options.accept) {
+      headers.accept = options.accept;
+    }
+    if (options.authorization && url.origin === options.authorization.origin) {
+      headers.authorization = options.authorization.header;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, redirect: 'manual', signal });
+    } catch (error) {
+      throw networkError(error, url, options);
+    }
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      if (hop >= maxRedirects) {
+        throw new ServiceUnavailableError(
+          `Too many redirects fetching the ${options.what}`,
+        );
+      }
+      url = new URL(location, url);
+      continue;
+    }
+    if (response.status < 200 || response.status >= 300) {
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: Buffer.alloc(0),
+        url,
+      };
+    }
+    const body = await readCapped(response, url, options);
+    return { status: response.status, headers: response.headers, body, url };
+  }
+}
+
+async function readCapped(
+  response: Response,
+  url: URL,
+  options: OutboundFetchOptions,
+): Promise<Buffer> {
+  const tooLarge = () =>
+    new InputError(
+      `The ${options.what} is larger than the ${options.maxBytes} byte limit`,
+    );
+  // A declared length over the cap is refused before any of the body is read.
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > options.maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) {
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      total += value.byteLength;
+      if (total > options.maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(Buffer.from(value));
+    }
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw error;
+    }
+    throw networkError(error, url, options);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function networkError(
+  error: unknown,
+  url: URL,
+  options: OutboundFetchOptions,
+): Error {
+  const name = (error as { name?: string })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new ServiceUnavailableError(
+      `Timed out after ${options.timeoutMs} ms fetching the ${options.what} from ${url.host}`,
+    );
+  }
+  // Only the cause's message: it names the network failure, never our headers.
+  const cause = (error as { cause?: { message?: string; code?: string } })
+    ?.cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message;
+  return new ServiceUnavailableError(
+    `Could not reach ${url.host} for the ${options.what}: ${detail}`,
+  );
+}

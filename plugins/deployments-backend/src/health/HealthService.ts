@@ -1,0 +1,147 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  DeploymentsHealth,
+  DeploymentsReleaseAttention,
+} from '@kubedeploy/plugin-deployments-common';
+import { Knex } from 'knex';
+import { ClusterConnection } from '../cluster/ClusterConnection';
+import { KeyringService } from '../keyring/KeyringService';
+import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
+import { StoredPlan } from '../plans/DatabasePlanStore';
+import { PlanService } from '../plans/PlanService';
+import { TargetService } from '../targets/TargetService';
+
+const TARGET_HEALTH = 'deployments_target_health';
+const PROBE_CONCURRENCY = 4;
+
+/**
+ * The status banner's source: keyring state, the reachability of targets
+ * (probed on a schedule, so the banner never waits on a slow cluster),
+ * releases that failed or were left pending, and running operations.
+ */
+export class HealthService {
+  private constructor(
+    private readonly db: Knex,
+    private readonly keyring: KeyringService,
+    private readonly targets: TargetService,
+    private readonly plans: PlanService,
+    private readonly operations: DatabaseOperationStore,
+    private readonly logger: LoggerService,
+  ) {}
+
+  static create(options: {
+    db: Knex;
+    keyring: KeyringService;
+    targets: TargetService;
+    plans: PlanService;
+    operations: DatabaseOperationStore;
+    logger: LoggerService;
+  }): HealthService {
+    return new HealthService(
+      options.db,
+      options.keyring,
+      options.targets,
+      options.plans,
+      options.operations,
+      options.logger,
+    );
+  }
+
+  /** Probes every target's API server through its own credentials. */
+  async probeTargets(): Promise<void> {
+    if ((await this.keyring.status()).state !== 'unlocked') return;
+    const targets = await this.targets.listStored();
+    const queue = [...targets];
+    const worker = async () => {
+      for (let target = queue.shift(); target; target = queue.shift()) {
+        const checkedAt = new Date().toISOString();
+        let row: Record<string, unknown>;
+        try {
+          const connection = ClusterConnection.fromAccess(
+            await this.targets.clusterAccess(target),
+          );
+          const version = await connection.getVersion();
+          row = {
+            reachable: true,
+            error: null,
+            server_version: String(version.gitVersion ?? '').slice(0, 64),
+          };
+        } catch (error) {
+          row = {
+            reachable: false,
+            error: (error as Error).message.slice(0, 500),
+            server_version: null,
+          };
+        }
+        await this.db(TARGET_HEALTH)
+          .insert({ target_id: target.id, checked_at: checkedAt, ...row })
+          .onConflict('target_id')
+          .merge();
+      }
+    };
+    await Promise.all(
+      Array.from({ length: PROBE_CONCURRENCY }, () => worker()),
+    );
+    this.logger.debug(`Probed ${targets.length} targets`);
+  }
+
+  async summary(): Promise<DeploymentsHealth> {
+    const [keyring, targets, probes, attention, running] = await Promise.all([
+      this.keyring.status(),
+      this.targets.listStored(),
+      this.db(TARGET_HEALTH).select(),
+      this.plans.listByStatus([
+        'failed',
+        'interrupted',
+        'rolled-back',
+        'applying',
+      ]),
+      this.operations.countRunning(),
+    ]);
+    const unreachable = targets.flatMap(target => {
+      const probe = probes.find(p => p.target_id === target.id);
+      return probe && !probe.reachable
+        ? [
+            {
+              name: target.name,
+              error: String(probe.error ?? 'unreachable'),
+              checkedAt: String(probe.checked_at),
+            },
+          ]
+        : [];
+    });
+    const toAttention = (plan: StoredPlan): DeploymentsReleaseAttention => ({
+      planId: plan.id,
+      entityRef: plan.entityRef,
+      target: plan.targetName,
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+      status: plan.status,
+      message: plan.statusMessage,
+      since: plan.statusChangedAt,
+    });
+    const failed = attention
+      .filter(p => p.status === 'failed' || p.status === 'rolled-back')
+      .map(toAttention);
+    // 'applying' with nothing running means its operation was lost.
+    const pending = attention
+      .filter(
+        p =>
+          p.status === 'interrupted' ||
+          (p.status === 'applying' && running === 0),
+      )
+      .map(toAttention);
+    const degraded =
+      unreachable.length > 0 || failed.length > 0 || pending.length > 0;
+    let status: DeploymentsHealth['status'] = degraded ? 'degraded' : 'ok';
+    if (keyring.state !== 'unlocked') status = 'sealed';
+    return {
+      status,
+      keyring: keyring.state,
+      targets: { total: targets.length, unreachable },
+      releases: { failed, pending },
+      operations: { running },
+      checkedAt: new Date().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,943 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError } from '@backstage/errors';
+import {
+  ApplyResult,
+  DryRunObject,
+  DryRunResult,
+  OperationKind,
+  PreflightCheckResult,
+  PreflightResult,
+  ReleasePlanGate,
+  ReleasePlanStatus,
+  RollbackResult,
+} from '@kubedeploy/plugin-deployments-common';
+import { DeploymentPreflightCheck } from '@kubedeploy/plugin-deployments-node';
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { ChartService } from '../charts/ChartService';
+import { StoredChart } from '../charts/DatabaseChartStore';
+import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
+import { ClusterDiscovery } from '../cluster/ClusterDiscovery';
+import { watchRollout } from '../cluster/RolloutWatcher';
+import { HelmCommandError, HelmRunner, HelmTarget } from '../helm';
+import { StoredPlan } from '../plans/DatabasePlanStore';
+import { PlanService } from '../plans/PlanService';
+import {
+  ProfileService,
+  ResolvedProfileValues,
+} from '../profiles/ProfileService';
+import {
+  isNamespaceAllowed,
+  ManifestObject,
+} from '../targets/namespaceBoundary';
+import { StoredTarget } from '../targets/DatabaseTargetStore';
+import { TargetService } from '../targets/TargetService';
+import {
+  DatabaseOperationStore,
+  StoredOperation,
+} from './DatabaseOperationStore';
+import {
+  analyzeRelease,
+  diffManifests,
+  inputsHash,
+  parseRenderedRelease,
+  redactSecretObject,
+} from './manifest';
+import { OperationContext, OperationRunner } from './OperationRunner';
+import { requiredAccess, runPreflight } from './preflight';
+
+/** Everything one operation needs, decrypted for it alone. */
+interface PlanInputs {
+  plan: StoredPlan;
+  target: StoredTarget;
+  chart: StoredChart;
+  access: ClusterAccess;
+  profile?: ResolvedProfileValues;
+  inputsHash: string;
+}
+
+const PENDING = /^pending-/;
+const RELEASE_UNCHECKED = ' (release state not checked yet)';
+
+/**
+ * The workflow of a release plan: dry-run, preflight, apply, rollback and
+ * uninstall as durable operations. Apply runs only after a passed dry-run of
+ * exactly the same inputs and a passed preflight since; the allowlist and
+ * credentials are checked again when it starts.
+ */
+export class PlanOperationService {
+  private constructor(
+    private readonly plans: PlanService,
+    private readonly targets: TargetService,
+    private readonly charts: ChartService,
+    private readonly profiles: ProfileService,
+    private readonly helm: () => Promise<HelmRunner>,
+    private readonly runner: OperationRunner,
+    private readonly store: DatabaseOperationStore,
+    private readonly logger: LoggerService,
+    private readonly onFinished: (operation: StoredOperation) => Promise<void>,
+    private readonly extraChecks: DeploymentPreflightCheck[],
+  ) {}
+
+  static create(options: {
+    plans: PlanService;
+    targets: TargetService;
+    charts: ChartService;
+    profiles: ProfileService;
+    helm: () => Promise<HelmRunner>;
+    runner: OperationRunner;
+    store: DatabaseOperationStore;
+    logger: LoggerService;
+    /** Called with every finished operation, e.g. to audit its outcome. */
+    onFinished?: (operation: StoredOperation) => Promise<void>;
+    /** Checks other backend modules added through the preflight extension point. */
+    extraChecks?: DeploymentPreflightCheck[];
+  }): PlanOperationService {
+    return new PlanOperationService(
+      options.plans,
+      options.targets,
+      options.charts,
+      options.profiles,
+      options.helm,
+      options.runner,
+      options.store,
+      options.logger,
+      options.onFinished ?? (async () => {}),
+      options.extraChecks ?? [],
+    );
+  }
+
+  async dryRun(planId: string, actor: string): Promise<StoredOperation> {
+    const inputs = await this.load(planId);
+    return this.start(inputs, 'dry-run', actor, context =>
+      this.executeDryRun(inputs, context, actor),
+    );
+  }
+
+  async preflight(planId: string, actor: string): Promise<StoredOperation> {
+    const inputs = await this.load(planId);
+    return this.start(inputs, 'preflight', actor, context =>
+      this.executePreflight(inputs, context, actor),
+    );
+  }
+
+  async apply(planId: string, actor: string): Promise<StoredOperation> {
+    const inputs = await this.load(planId);
+    this.checkGates(inputs);
+    await this.plans.recordState(planId, {
+      status: 'applying',
+      statusMessage: undefined,
+      statusChangedAt: new Date().toISOString(),
+      statusChangedBy: actor,
+    });
+    try {
+      return await this.start(inputs, 'apply', actor, context =>
+        this.executeApply(inputs, context, actor),
+      );
+    } catch (error) {
+      // Nothing started (e.g. 409 busy): put the status back.
+      await this.plans.recordState(planId, {
+        status: inputs.plan.status,
+        statusMessage: inputs.plan.statusMessage,
+        statusChangedAt: inputs.plan.statusChangedAt,
+        statusChangedBy: inputs.plan.statusChangedBy,
+      });
+      throw error;
+    }
+  }
+
+  /** Rolls back to a revision, or to the last deployed one (recovery). */
+  async rollback(
+    planId: string,
+    revision: number | undefined,
+    actor: string,
+  ): Promise<StoredOperation> {
+    const inputs = await this.load(planId, { forRead: true });
+    return this.start(inputs, 'rollback', actor, context =>
+      this.executeRollback(inputs, revision, context, actor),
+    );
+  }
+
+  async uninstall(
+    planId: string,
+    confirmReleaseName: string,
+    actor: string,
+  ): Promise<StoredOperation> {
+    const inputs = await this.load(planId, { forRead: true });
+    if (confirmReleaseName !== inputs.plan.releaseName) {
+      throw new InputError(
+        `Confirm the uninstall by repeating the release name "${inputs.plan.releaseName}"`,
+      );
+    }
+    return this.start(inputs, 'uninstall', actor, context =>
+      this.executeUninstall(inputs, context, actor),
+    );
+  }
+
+  /**
+   * Marks operations of dead processes as interrupted, and tells the user
+   * how to recover a release helm left pending.
+   */
+  async sweepInterrupted(): Promise<number> {
+    const swept = await this.runner.sweep();
+    for (const operation of swept) {
+      await this.plans.recordState(operation.planId, {
+        status: 'interrupted',
+        statusMessage: `${operation.kind} was interrupted: the backend running it stopped${RELEASE_UNCHECKED}`,
+        statusChangedAt: new Date().toISOString(),
+        statusChangedBy: operation.actor,
+      });
+    }
+    // The release is read through the target's credentials, which needs an
+    // unlocked keyring: plans not checked yet are retried on every sweep.
+    for (const plan of await this.plans.listByStatus(['interrupted'])) {
+      if (plan.statusMessage?.endsWith(RELEASE_UNCHECKED)) {
+        await this.describeInterruptedRelease(plan);
+      }
+    }
+    return swept.length;
+  }
+
+  private async describeInterruptedRelease(plan: StoredPlan): Promise<void> {
+    let status;
+    try {
+      status = await (await this.helm()).status(await this.helmTarget(plan));
+    } catch (error) {
+      this.logger.debug(
+        `Release of interrupted plan ${plan.id} not checked yet: ${
+          (error as Error).message
+        }`,
+      );
+      return;
+    }
+    const base = plan.statusMessage!.slice(0, -RELEASE_UNCHECKED.length);
+    let state = '; the release was not changed';
+    if (status && PENDING.test(status.status)) {
+      state = `; the release is left ${status.status} at revision ${status.revision}: roll back to recover`;
+    } else if (status) {
+      state = `; the release is ${status.status} at revision ${status.revision}`;
+    }
+    await this.plans.recordState(plan.id, { statusMessage: `${base}${state}` });
+  }
+
+  /** The target and namespace of a plan as helm sees them, credentials decrypted. */
+  async helmTarget(plan: StoredPlan): Promise<HelmTarget> {
+    const target = await this.targets.getStored(plan.targetName);
+    return {
+      access: await this.targets.clusterAccess(target),
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+    };
+  }
+
+  private async load(
+    planId: string,
+    options: { forRead?: boolean } = {},
+  ): Promise<PlanInputs> {
+    const plan = await this.plans.getStored(planId);
+    const target = await this.targets.getStored(plan.targetName);
+    // The allowlist is an authorization boundary: checked on every operation.
+    if (!isNamespaceAllowed(this.targets.boundaryOf(target), plan.namespace)) {
+      throw new ConflictError(
+        `Namespace "${plan.namespace}" is no longer in the allowlist of target "${target.name}"`,
+      );
+    }
+    const chart = await this.charts.get(plan.chartId);
+    const access = await this.targets.clusterAccess(target);
+    let profile: ResolvedProfileValues | undefined;
+    if (plan.profileId && !options.forRead) {
+      const revision =
+        plan.profileRevision ??
+        (await this.profiles.get(plan.profileId)).revision;
+      profile = await this.profiles.resolve(plan.profileId, revision);
+    }
+    const hash = inputsHash({
+      chartDigest: chart.chartDigest,
+      // The profile's hash stands in for its values: secrets enter only as a keyed fingerprint.
+      values: profile
+        ? {
+            profileId: profile.profileId,
+            revision: profile.revision,
+            valuesHash: profile.valuesHash,
+          }
+        : {},
+      targetId: target.id,
+      credentialsVersion: `${target.credentialsVersion}/${target.revision}`,
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+      helmFlags: {
+        createNamespace: plan.options.createNamespace,
+        historyMax: plan.options.historyMax,
+        timeoutSeconds: plan.options.timeoutSeconds,
+        runTests: plan.options.runTests,
+      },
+    });
+    return { plan, target, chart, access, profile, inputsHash: hash };
+  }
+
+  private checkGates(inputs: PlanInputs) {
+    const { plan } = inputs;
+    const dryRun = plan.lastDryRun;
+    if (!dryRun || !dryRun.passed || dryRun.inputsHash !== inputs.inputsHash) {
+      throw new ConflictError(
+        dryRun?.passed
+          ? 'The plan inputs changed since the last passed dry-run (chart, values, target or options); run the dry-run again'
+          : 'Apply needs a passed dry-run of exactly these inputs; run the dry-run first',
+      );
+    }
+    const preflight = plan.lastPreflight;
+    if (
+      !preflight ||
+      !preflight.passed ||
+      preflight.inputsHash !== inputs.inputsHash ||
+      preflight.at < dryRun.at
+    ) {
+      throw new ConflictError(
+        'Apply needs a passed preflight after the dry-run; run the preflight',
+      );
+    }
+  }
+
+  private async start(
+    inputs: PlanInputs,
+    kind: OperationKind,
+    actor: string,
+    execute: (
+      context: OperationContext,
+    ) => ReturnType<Parameters<OperationRunner['start']>[0]['execute']>,
+  ): Promise<StoredOperation> {
+    const { plan, target } = inputs;
+    return this.runner.start({
+      planId: plan.id,
+      planRevision: plan.revision,
+      kind,
+      actor,
+      inputsHash:
+        kind === 'dry-run' || kind === 'preflight' || kind === 'apply'
+          ? inputs.inputsHash
+          : undefined,
+      targetId: target.id,
+      targetName: target.name,
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+      execute,
+      onFinished: this.onFinished,
+    });
+  }
+
+  private chartFor(inputs: PlanInputs) {
+    return this.charts
+      .getVerifiedArchive(inputs.chart.id)
+      .then(archive => ({ archive, digest: inputs.chart.chartDigest }));
+  }
+
+  private helmTargetOf(inputs: PlanInputs): HelmTarget {
+    return {
+      access: inputs.access,
+      namespace: inputs.plan.namespace,
+      releaseName: inputs.plan.releaseName,
+    };
+  }
+
+  private async finishPlan(
+    planId: string,
+    actor: string,
+    status: ReleasePlanStatus,
+    statusMessage: string | undefined,
+    gates: {
+      lastDryRun?: ReleasePlanGate;
+      lastPreflight?: ReleasePlanGate;
+    } = {},
+  ) {
+    await this.plans.recordState(planId, {
+      status,
+      statusMessage,
+      statusChangedAt: new Date().toISOString(),
+      statusChangedBy: actor,
+      ...gates,
+    });
+  }
+
+  private async executeDryRun(
+    inputs: PlanInputs,
+    context: OperationContext,
+    actor: string,
+  ) {
+    const { plan, target } = inputs;
+    const helm = await this.helm();
+    const helmTarget = this.helmTargetOf(inputs);
+    const gate = (passed: boolean): ReleasePlanGate => ({
+      operationId: context.operationId,
+      passed,
+      inputsHash: inputs.inputsHash,
+      planRevision: plan.revision,
+      at: new Date().toISOString(),
+    });
+    try {
+      context.line(
+        `Rendering ${inputs.chart.name} ${
+          inputs.chart.version
+        } (${inputs.chart.chartDigest.slice(0, 19)}…) as release ${
+          plan.releaseName
+        } in ${plan.namespace} on ${target.name} (server-side dry-run)`,
+      );
+      const rendered = await helm.dryRun(
+        helmTarget,
+        await this.chartFor(inputs),
+        inputs.profile?.values ?? {},
+        {
+          createNamespace: plan.options.createNamespace,
+          historyMax: plan.options.historyMax,
+          timeoutSeconds: plan.options.timeoutSeconds,
+          signal: context.signal,
+          onLine: context.line,
+          secretValues: inputs.profile?.secretStrings,
+        },
+      );
+      const objects = parseRenderedRelease(rendered);
+      context.line(
+        `Rendered ${objects.length} objects (${rendered.hooks.length} hooks); checking them against the target's boundary`,
+      );
+      const connection = ClusterConnection.fromAccess(inputs.access);
+      const discovery = await ClusterDiscovery.create({ connection });
+      const analysis = analyzeRelease({
+        objects,
+        boundary: this.targets.boundaryOf(target),
+        releaseNamespace: plan.namespace,
+        discovery,
+      });
+      const current = await helm.getManifest(helmTarget, undefined);
+      const changes = new Map(
+        diffManifests(current, rendered.manifest).map(c => [c.key, c]),
+      );
+      const result: DryRunResult = {
+        type: 'dry-run',
+        passed: analysis.violations.length === 0,
+        inputsHash: inputs.inputsHash,
+        chartDigest: inputs.chart.chartDigest,
+        violations: analysis.violations,
+        warnings: analysis.warnings,
+        objects: [
+          ...objects.map(o => toDryRunObject(o, plan.namespace, changes)),
+          ...[...changes.values()]
+            .filter(c => c.change === 'removed')
+            .map(c => removedObject(c.key, c.diff)),
+        ],
+        notes: rendered.notes,
+      };
+      for (const violation of analysis.violations) {
+        context.line(`Refused: ${violation.object}: ${violation.reason}`);
+      }
+      context.line(
+        `${result.passed ? 'Dry-run passed' : 'Dry-run refused'}: ${
+          analysis.violations.length
+        } violations, ${analysis.warnings.length} warnings`,
+      );
+      await this.finishPlan(
+        plan.id,
+        actor,
+        result.passed ? 'dry-run-passed' : 'dry-run-failed',
+        result.passed
+          ? undefined
+          : `${analysis.violations.length} object(s) outside the target's boundary`,
+        { lastDryRun: gate(result.passed) },
+      );
+      return result.passed
+        ? { status: 'succeeded' as const, result }
+        : {
+            status: 'failed' as const,
+            result,
+            error: `Refused by the guardrails: ${analysis.violations
+              .map(v => v.object)
+              .join('; ')}`,
+          };
+    } catch (error) {
+      await this.finishPlan(
+        plan.id,
+        actor,
+        context.signal.aborted ? plan.status : 'dry-run-failed',
+        (error as Error).message,
+        { lastDryRun: gate(false) },
+      );
+      throw error;
+    }
+  }
+
+  private async executePreflight(
+    inputs: PlanInputs,
+    context: OperationContext,
+    actor: string,
+  ) {
+    const { plan } = inputs;
+    const gate = (passed: boolean): ReleasePlanGate => ({
+      operationId: context.operationId,
+      passed,
+      inputsHash: inputs.inputsHash,
+      planRevision: plan.revision,
+      at: new Date().toISOString(),
+    });
+    try {
+      const objects = await this.objectsToCheck(inputs, context);
+      const connection = ClusterConnection.fromAccess(inputs.access);
+      context.line(
+        `Checking access of target ${inputs.target.name} in ${plan.namespace}`,
+      );
+      let discovery: ClusterDiscovery | undefined;
+      try {
+        discovery = await ClusterDiscovery.create({ connection });
+      } catch (error) {
+        // runPreflight reports the unreachable server as its first check.
+        context.line(`Discovery failed: ${(error as Error).message}`);
+      }
+      const preflight = await runPreflight({
+        connection,
+        discovery,
+        releaseNamespace: plan.namespace,
+        createNamespace: plan.options.createNamespace,
+        required: discovery
+          ? requiredAccess({
+              objects,
+              discovery,
+              releaseNamespace: plan.namespace,
+            })
+          : [],
+      });
+      preflight.checks.push(
+        ...(await this.runExtraChecks(inputs, objects, context.signal)),
+      );
+      preflight.passed = preflight.checks.every(check => check.passed);
+      for (const check of preflight.checks) {
+        context.line(
+          `${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: ${check.message}`,
+        );
+      }
+      const result: PreflightResult = {
+        type: 'preflight',
+        passed: preflight.passed,
+        serverVersion: preflight.serverVersion,
+        checks: preflight.checks,
+      };
+      const failed = preflight.checks.filter(c => !c.passed);
+      await this.finishPlan(
+        plan.id,
+        actor,
+        preflight.passed ? 'preflight-passed' : 'preflight-failed',
+        preflight.passed ? undefined : failed.map(c => c.name).join('; '),
+        { lastPreflight: gate(preflight.passed) },
+      );
+      return preflight.passed
+        ? { status: 'succeeded' as const, result }
+        : {
+            status: 'failed' as const,
+            result,
+            error: `Preflight failed: ${failed
+              .map(c => `${c.name}: ${c.message}`)
+              .join('; ')}`,
+          };
+    } catch (error) {
+      await this.finishPlan(
+        plan.id,
+        actor,
+        context.signal.aborted ? plan.status : 'preflight-failed',
+        (error as Error).message,
+        { lastPreflight: gate(false) },
+      );
+      throw error;
+    }
+  }
+
+  /** Checks of other modules: each bounded in time, a throw is a failed check. */
+  private async runExtraChecks(
+    inputs: PlanInputs,
+    objects: Array<{ object: Record<string, unknown> }>,
+    signal: AbortSignal,
+  ): Promise<PreflightCheckResult[]> {
+    const context = {
+      targetName: inputs.target.name,
+      namespace: inputs.plan.namespace,
+      releaseName: inputs.plan.releaseName,
+      objects: objects.map(o => o.object),
+    };
+    return Promise.all(
+      this.extraChecks.map(async check => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const result = await Promise.race([
+            check.run(context),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error('did not answer within 30 s')),
+                30_000,
+              );
+              signal.addEventListener('abort', () =>
+                reject(new Error('cancelled')),
+              );
+            }),
+          ]);
+          return {
+            name: check.title,
+            passed: Boolean(result.passed),
+            message: String(result.message),
+          };
+        } catch (error) {
+          return {
+            name: check.title,
+            passed: false,
+            message: `The check ${check.id} failed: ${
+              (error as Error).message
+            }`,
+          };
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+
+  /**
+   * The objects the release needs access to: from the passed dry-run of the
+   * same inputs, or rendered locally (no cluster access needed) otherwise.
+   */
+  private async objectsToCheck(
+    inputs: PlanInputs,
+    context: OperationContext,
+  ): Promise<Array<{ object: Record<string, unknown> }>> {
+    const dryRun = inputs.plan.lastDryRun;
+    if (dryRun?.passed && dryRun.inputsHash === inputs.inputsHash) {
+      const operation = await this.store.get(dryRun.operationId);
+      const result = operation?.result as DryRunResult | undefined;
+      if (result?.objects) {
+        // The recorded objects, Secret values redacted: enough to know the
+        // access they need and for other modules' checks.
+        return result.objects
+          .filter(o => o.change !== 'removed')
+          .map(o => ({
+            object: o.manifest
+              ? (parseYaml(o.manifest) as Record<string, unknown>)
+              : {
+                  apiVersion: o.apiVersion,
+                  kind: o.kind,
+                  metadata: { name: o.name, namespace: o.namespace },
+                },
+          }));
+      }
+    }
+    context.line('Rendering the chart locally to learn which access it needs');
+    const helm = await this.helm();
+    const rendered = await helm.template(
+      this.helmTargetOf(inputs),
+      await this.chartFor(inputs),
+      inputs.profile?.values ?? {},
+      {
+        timeoutSeconds: 60,
+        signal: context.signal,
+        secretValues: inputs.profile?.secretStrings,
+      },
+    );
+    return parseRenderedRelease(rendered);
+  }
+
+  private async executeApply(
+    inputs: PlanInputs,
+    context: OperationContext,
+    actor: string,
+  ) {
+    const { plan } = inputs;
+    const helm = await this.helm();
+    const helmTarget = this.helmTargetOf(inputs);
+    const dryRunOperation = await this.store.get(plan.lastDryRun!.operationId);
+    const watched: ManifestObject[] = (
+      (dryRunOperation?.result as DryRunResult | undefined)?.objects ?? []
+    )
+      .filter(o => o.change !== 'removed' && !o.hook)
+      .map(o => ({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: { name: o.name, namespace: o.namespace },
+      }));
+    const watch = new AbortController();
+    const abortWatch = () => watch.abort();
+    context.signal.addEventListener('abort', abortWatch);
+    const rollout = watchRollout({
+      connection: ClusterConnection.fromAccess(inputs.access),
+      namespace: plan.namespace,
+      objects: watched,
+      onLine: context.line,
+      signal: watch.signal,
+    });
+    const record = async (outcome: string, helmRevision?: number) =>
+      this.store.insertRelease({
+        id: randomUUID(),
+        planId: plan.id,
+        planRevision: plan.revision,
+        operationId: context.operationId,
+        targetId: inputs.target.id,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        helmRevision,
+        chartDigest: inputs.chart.chartDigest,
+        valuesHash: inputs.profile?.valuesHash,
+        inputsHash: inputs.inputsHash,
+        actor,
+        outcome,
+        createdAt: new Date().toISOString(),
+      });
+
+    try {
+      context.line(
+        `helm upgrade --install ${plan.releaseName} (${inputs.chart.name} ${inputs.chart.version}) in ${plan.namespace}, timeout ${plan.options.timeoutSeconds}s, rollback on failure`,
+      );
+      const status = await helm.upgrade(
+        helmTarget,
+        await this.chartFor(inputs),
+        inputs.profile?.values ?? {},
+        {
+          createNamespace: plan.options.createNamespace,
+          historyMax: plan.options.historyMax,
+          timeoutSeconds: plan.options.timeoutSeconds,
+          rollbackOnFailure: true,
+          wait: true,
+          signal: context.signal,
+          onLine: context.line,
+          secretValues: inputs.profile?.secretStrings,
+        },
+      );
+      watch.abort();
+      await rollout;
+      context.line(
+        `Release ${plan.releaseName} revision ${status.revision}: ${status.status}`,
+      );
+      const result: ApplyResult = {
+        type: 'apply',
+        helmRevision: status.revision,
+        helmStatus: status.status,
+        description: status.description,
+        rolledBack: false,
+      };
+      if (plan.options.runTests) {
+        context.line('Running helm test');
+        const test = await helm.test(helmTarget, {
+          timeoutSeconds: plan.options.timeoutSeconds,
+          signal: context.signal,
+          onLine: context.line,
+          secretValues: inputs.profile?.secretStrings,
+        });
+        result.testsPassed = test.passed;
+        if (!test.passed) {
+          context.line(test.output);
+          const previous = await this.lastDeployedBefore(
+            helmTarget,
+            status.revision,
+          );
+          if (previous !== undefined) {
+            context.line(`Tests failed: rolling back to revision ${previous}`);
+            await helm.rollback(helmTarget, previous, {
+              wait: true,
+              timeoutSeconds: plan.options.timeoutSeconds,
+              signal: context.signal,
+              onLine: context.line,
+            });
+            result.rolledBack = true;
+          }
+          await record(
+            result.rolledBack ? 'rolled-back' : 'failed',
+            status.revision,
+          );
+          await this.finishPlan(
+            plan.id,
+            actor,
+            result.rolledBack ? 'rolled-back' : 'failed',
+            `helm test failed${
+              result.rolledBack ? `; rolled back to revision ${previous}` : ''
+            }`,
+          );
+          return {
+            status: 'failed' as const,
+            result,
+            error: 'helm test failed',
+          };
+        }
+      }
+      await record('deployed', status.revision);
+      await this.finishPlan(
+        plan.id,
+        actor,
+        'deployed',
+        `revision ${status.revision}`,
+      );
+      return { status: 'succeeded' as const, result };
+    } catch (error) {
+      watch.abort();
+      await rollout;
+      const helmError = error instanceof HelmCommandError ? error : undefined;
+      const message = (error as Error).message;
+      const cancelled = context.signal.aborted;
+      const rolledBack = Boolean(helmError?.rolledBack);
+      const outcome: ReleasePlanStatus = rolledBack ? 'rolled-back' : 'failed';
+      context.line(message);
+      await record(cancelled ? 'cancelled' : outcome).catch(() => undefined);
+      await this.finishPlan(plan.id, actor, outcome, message);
+      return {
+        status: cancelled ? ('cancelled' as const) : ('failed' as const),
+        result: { type: 'apply' as const, rolledBack },
+        error: message,
+      };
+    } finally {
+      context.signal.removeEventListener('abort', abortWatch);
+    }
+  }
+
+  private async lastDeployedBefore(
+    target: HelmTarget,
+    revision: number,
+  ): Promise<number | undefined> {
+    const history = await (await this.helm()).history(target);
+    return history
+      .filter(
+        h =>
+          h.revision < revision &&
+          (h.status === 'deployed' || h.status === 'superseded'),
+      )
+      .sort((a, b) => b.revision - a.revision)[0]?.revision;
+  }
+
+  private async executeRollback(
+    inputs: PlanInputs,
+    requested: number | undefined,
+    context: OperationContext,
+    actor: string,
+  ) {
+    const { plan } = inputs;
+    const helm = await this.helm();
+    const helmTarget = this.helmTargetOf(inputs);
+    const history = await helm.history(helmTarget);
+    if (history.length === 0) {
+      throw new InputError(`Release ${plan.releaseName} is not installed`);
+    }
+    const latest = Math.max(...history.map(h => h.revision));
+    const revision =
+      requested ?? (await this.lastDeployedBefore(helmTarget, latest + 1));
+    if (revision === undefined || !history.some(h => h.revision === revision)) {
+      throw new InputError(
+        requested
+          ? `Release ${plan.releaseName} has no revision ${requested}`
+          : `Release ${plan.releaseName} has no deployed revision to go back to; uninstall it instead`,
+      );
+    }
+    context.line(`helm rollback ${plan.releaseName} ${revision}`);
+    try {
+      const status = await helm.rollback(helmTarget, revision, {
+        wait: true,
+        timeoutSeconds: plan.options.timeoutSeconds,
+        historyMax: plan.options.historyMax,
+        signal: context.signal,
+        onLine: context.line,
+      });
+      await this.store.insertRelease({
+        id: randomUUID(),
+        planId: plan.id,
+        planRevision: plan.revision,
+        operationId: context.operationId,
+        targetId: inputs.target.id,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        helmRevision: status.revision,
+        actor,
+        outcome: `rollback to ${revision}`,
+        createdAt: new Date().toISOString(),
+      });
+      await this.finishPlan(
+        plan.id,
+        actor,
+        'rolled-back',
+        `rolled back to revision ${revision} (now revision ${status.revision})`,
+      );
+      const result: RollbackResult = {
+        type: 'rollback',
+        helmRevision: status.revision,
+        helmStatus: status.status,
+      };
+      return { status: 'succeeded' as const, result };
+    } catch (error) {
+      await this.finishPlan(plan.id, actor, 'failed', (error as Error).message);
+      throw error;
+    }
+  }
+
+  private async executeUninstall(
+    inputs: PlanInputs,
+    context: OperationContext,
+    actor: string,
+  ) {
+    const { plan } = inputs;
+    context.line(`helm uninstall ${plan.releaseName} in ${plan.namespace}`);
+    await (
+      await this.helm()
+    ).uninstall(this.helmTargetOf(inputs), {
+      wait: true,
+      timeoutSeconds: plan.options.timeoutSeconds,
+      signal: context.signal,
+      onLine: context.line,
+    });
+    await this.finishPlan(plan.id, actor, 'uninstalled', undefined, {
+      lastDryRun: undefined,
+      lastPreflight: undefined,
+    });
+    const result: RollbackResult = { type: 'uninstall' };
+    return { status: 'succeeded' as const, result };
+  }
+}
+
+/** The key diffManifests gives an object: apiVersion/kind/[namespace/]name as declared. */
+function diffKeyOf(object: Record<string, unknown>): string {
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  return [object.apiVersion, object.kind, metadata.namespace, metadata.name]
+    .filter(part => typeof part === 'string' && part)
+    .join('/');
+}
+
+function toDryRunObject(
+  rendered: {
+    source: string;
+    hook?: string[];
+    object: Record<string, unknown>;
+  },
+  namespace: string,
+  changes: Map<
+    string,
+    { key: string; change: DryRunObject['change']; diff?: string }
+  >,
+): DryRunObject {
+  const { object } = rendered;
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  const key = diffKeyOf(object);
+  const change = rendered.hook ? undefined : changes.get(key);
+  return {
+    key,
+    apiVersion: String(object.apiVersion ?? ''),
+    kind: String(object.kind ?? ''),
+    name: String(metadata.name ?? ''),
+    namespace:
+      typeof metadata.namespace === 'string' ? metadata.namespace : namespace,
+    source: rendered.source,
+    hook: rendered.hook,
+    change: change?.change ?? 'added',
+    diff: change?.diff,
+    manifest: stringifyYaml(redactSecretObject(object)),
+  };
+}
+
+function removedObject(key: string, diff?: string): DryRunObject {
+  // apiVersion may hold a '/', so only the kind and name are read back from the key.
+  const parts = key.split('/');
+  const kindIndex = parts.findIndex(p => /^[A-Z]/.test(p));
+  return {
+    key,
+    apiVersion: parts.slice(0, Math.max(kindIndex, 0)).join('/'),
+    kind: parts[kindIndex] ?? '',
+    name: parts[parts.length - 1] ?? '',
+    source: '',
+    change: 'removed',
+    diff,
+  };
+}

@@ -1,0 +1,305 @@
+import { ReleaseHistoryEntry } from '@kubedeploy/plugin-deployments-common';
+import { Readable } from 'node:stream';
+import { CustomErrorBase } from '@backstage/errors';
+import {
+  ClusterConnection,
+  ClusterRequestError,
+} from '../cluster/ClusterConnection';
+import { LogStreamLimiter } from '../cluster/LogStreamLimiter';
+import { followLogs, listPods, readLogs } from '../cluster/PodLogs';
+import {
+  getReleaseResources,
+  ReleasePod,
+  ReleaseResources,
+} from '../cluster/ReleaseResources';
+import { HelmCommandError, HelmRunner } from '../helm';
+import { StoredPlan } from '../plans/DatabasePlanStore';
+import { ManifestObject } from '../targets/namespaceBoundary';
+import { TargetService } from '../targets/TargetService';
+import { DatabaseOperationStore } from './DatabaseOperationStore';
+import { parseRenderedRelease } from './manifest';
+
+/**
+ * The target's cluster (or helm talking to it) failed: 502 when it answered
+ * with an error, 503 when it could not be reached. The message is the
+ * cluster error's, which never holds credentials.
+ */
+export class TargetClusterError extends CustomErrorBase {
+  name = 'TargetClusterError' as const;
+  readonly statusCode: number;
+
+  constructor(message: string, statusCode: number, cause?: Error) {
+    super(message, cause);
+    this.statusCode = statusCode;
+  }
+}
+
+/** Errors from the cluster and helm become 502/503 answers, not 500s or a misleading 403. */
+async function upstream<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ClusterRequestError) {
+      throw new TargetClusterError(
+        `The target cluster: ${error.message}`,
+        error.serverAnswered ? 502 : 503,
+      );
+    }
+    if (error instanceof HelmCommandError) {
+      const unreachable =
+        error.reason === 'unreachable' || error.reason === 'timeout';
+      throw new TargetClusterError(error.message, unreachable ? 503 : 502);
+    }
+    throw error;
+  }
+}
+
+// The objects of a release change only through operations, which forget them.
+const OBJECTS_TTL_MS = 10_000;
+const OBJECTS_CACHE_SIZE = 500;
+
+/** What a log request may ask for. */
+export interface LogQuery {
+  pod: string;
+  container?: string;
+  previous?: boolean;
+  tailLines?: number;
+  all?: boolean;
+  sinceSeconds?: number;
+}
+
+/**
+ * Reads what a plan's release looks like now: its objects with live status,
+ * Helm history joined with who deployed what, pods and their logs. Every
+ * read goes through the target's own credentials, inside the plan's namespace.
+ */
+export class ReleaseInspector {
+  private readonly objectsCache = new Map<
+    string,
+    { expires: number; objects: ManifestObject[] | undefined }
+  >();
+
+  private constructor(
+    private readonly targets: TargetService,
+    private readonly helm: () => Promise<HelmRunner>,
+    private readonly store: DatabaseOperationStore,
+    private readonly logStreams: LogStreamLimiter,
+  ) {}
+
+  static create(options: {
+    targets: TargetService;
+    helm: () => Promise<HelmRunner>;
+    store: DatabaseOperationStore;
+    logStreams?: LogStreamLimiter;
+  }): ReleaseInspector {
+    return new ReleaseInspector(
+      options.targets,
+      options.helm,
+      options.store,
+      options.logStreams ?? LogStreamLimiter.create(),
+    );
+  }
+
+  resources(plan: StoredPlan) {
+    return upstream(() => this.readResources(plan));
+  }
+
+  history(plan: StoredPlan) {
+    return upstream(() => this.readHistory(plan));
+  }
+
+  pods(plan: StoredPlan) {
+    return upstream(() => this.readPods(plan));
+  }
+
+  logs(plan: StoredPlan, query: LogQuery) {
+    return upstream(() => this.readLogs(plan, query));
+  }
+
+  /**
+   * A follow stream for one user; it counts against the user's cap until it
+   * ends, and aborting `signal` (the client went away) closes it upstream.
+   */
+  followLogs(
+    plan: StoredPlan,
+    query: LogQuery,
+    user: string,
+    signal: AbortSignal,
+  ) {
+    return upstream(() => this.openLogStream(plan, query, user, signal));
+  }
+
+  private async readResources(
+    plan: StoredPlan,
+  ): Promise<ReleaseResources & { installed: boolean }> {
+    const { connection, objects } = await this.release(plan);
+    if (!objects) {
+      return {
+        installed: false,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        summary: { healthy: false, message: 'The release is not installed' },
+        objects: [],
+        pods: [],
+        warnings: [],
+        fetchedAt: new Date().toISOString(),
+      };
+    }
+    return {
+      installed: true,
+      ...(await getReleaseResources({
+        connection,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        objects,
+      })),
+    };
+  }
+
+  /** Helm history, newest first, with the plan revision and actor of portal-made revisions. */
+  private async readHistory(plan: StoredPlan): Promise<ReleaseHistoryEntry[]> {
+    const target = await this.targets.getStored(plan.targetName);
+    const [history, records] = await Promise.all([
+      (
+        await this.helm()
+      ).history({
+        access: await this.targets.clusterAccess(target),
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+      }),
+      this.store.listReleases({
+        targetId: target.id,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+      }),
+    ]);
+    return history
+      .map(revision => {
+        const record = records.find(r => r.helmRevision === revision.revision);
+        return {
+          revision: revision.revision,
+          updated: revision.updated,
+          status: revision.status,
+          chart: revision.chart,
+          appVersion: revision.appVersion,
+          description: revision.description,
+          planRevision: record?.planRevision,
+          actor: record?.actor,
+          operationId: record?.operationId,
+        };
+      })
+      .sort((a, b) => b.revision - a.revision);
+  }
+
+  private async readPods(plan: StoredPlan): Promise<ReleasePod[]> {
+    const { connection, objects } = await this.release(plan);
+    if (!objects) return [];
+    return listPods(connection, plan.namespace, plan.releaseName, objects);
+  }
+
+  private async readLogs(plan: StoredPlan, query: LogQuery): Promise<string> {
+    const { connection, objects } = await this.release(plan);
+    return readLogs({
+      connection,
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+      objects: objects ?? [],
+      pod: query.pod,
+      container: await this.containerOf(plan, connection, objects, query),
+      previous: query.previous,
+      tailLines: query.all ? 'all' : query.tailLines,
+      sinceSeconds: query.sinceSeconds,
+    });
+  }
+
+  private async openLogStream(
+    plan: StoredPlan,
+    query: LogQuery,
+    user: string,
+    signal: AbortSignal,
+  ): Promise<Readable> {
+    const release = this.logStreams.acquire(user);
+    try {
+      const { connection, objects } = await this.release(plan);
+      const stream = await followLogs({
+        connection,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        objects: objects ?? [],
+        pod: query.pod,
+        container: await this.containerOf(plan, connection, objects, query),
+        previous: query.previous,
+        tailLines: query.all ? undefined : query.tailLines,
+        sinceSeconds: query.sinceSeconds,
+        signal,
+      });
+      stream.once('close', release);
+      return stream;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private async containerOf(
+    plan: StoredPlan,
+    connection: ClusterConnection,
+    objects: ManifestObject[] | undefined,
+    query: LogQuery,
+  ): Promise<string> {
+    if (query.container) return query.container;
+    const pods = await listPods(
+      connection,
+      plan.namespace,
+      plan.releaseName,
+      objects ?? [],
+    );
+    const pod = pods.find(p => p.name === query.pod);
+    const first = pod?.containers.find(c => !c.init) ?? pod?.containers[0];
+    // readLogs refuses an unknown pod with a clear NotFoundError.
+    return first?.name ?? '';
+  }
+
+  private async release(plan: StoredPlan) {
+    const target = await this.targets.getStored(plan.targetName);
+    const access = await this.targets.clusterAccess(target);
+    const key = `${target.id}/${plan.namespace}/${plan.releaseName}`;
+    const now = Date.now();
+    let cached = this.objectsCache.get(key);
+    if (!cached || cached.expires < now) {
+      // One helm process per release every few seconds, not per request: a
+      // logs tab lists pods, reads and follows within moments.
+      const manifest = await (
+        await this.helm()
+      ).getManifest({
+        access,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+      });
+      cached = {
+        expires: now + OBJECTS_TTL_MS,
+        objects:
+          manifest === undefined
+            ? undefined
+            : parseRenderedRelease({ manifest, hooks: [] }).map(
+                o => o.object as ManifestObject,
+              ),
+      };
+      if (this.objectsCache.size >= OBJECTS_CACHE_SIZE) {
+        this.objectsCache.delete(this.objectsCache.keys().next().value!);
+      }
+      this.objectsCache.set(key, cached);
+    }
+    return {
+      connection: ClusterConnection.fromAccess(access),
+      objects: cached.objects,
+    };
+  }
+
+  /** Forget what a release looked like, e.g. after an operation changed it. */
+  forget(plan: Pick<StoredPlan, 'targetId' | 'namespace' | 'releaseName'>) {
+    this.objectsCache.delete(
+      `${plan.targetId}/${plan.namespace}/${plan.releaseName}`,
+    );
+  }
+}

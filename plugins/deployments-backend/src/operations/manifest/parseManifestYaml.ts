@@ -1,0 +1,145 @@
+import { InputError } from '@backstage/errors';
+import { Composer, LineCounter, Parser, Tags } from 'yaml';
+
+/** Bounds on what a rendered release may be; past them the release is refused, not truncated. */
+export const MANIFEST_LIMITS = {
+  /** Rendered manifest plus hooks, in bytes. */
+  maxBytes: 8 * 1024 * 1024,
+  /** Non-empty documents, manifest and hooks together. */
+  maxObjects: 1000,
+  /** Documents, empty ones included: millions of empty documents fit in the size cap and cost seconds of CPU. */
+  maxDocuments: 10_000,
+  /** Alias expansions per document: enough for real charts, too few for a "billion laughs". */
+  maxAliases: 100,
+};
+
+/** One non-empty document of a manifest, with the template it came from. */
+export interface ManifestDocument {
+  /** From helm's '# Source:' comment; documents after the first in a template keep its source. */
+  source: string;
+  object: Record<string, unknown>;
+}
+
+const YAML_TAG = 'tag:yaml.org,2002:';
+// YAML 1.1 like the API server's parser (so 'on' and 0644 mean what Kubernetes reads),
+// without the tags that yield non-JSON values or that Go's YAML does not resolve.
+const REFUSED_TAGS = new Set(['binary', 'omap', 'pairs', 'set', 'timestamp']);
+
+function jsonTags(tags: Tags): Tags {
+  return tags.filter(tag => {
+    const { tag: name, format } = tag as { tag: string; format?: string };
+    return (
+      !REFUSED_TAGS.has(name.slice(YAML_TAG.length)) &&
+      // Sexagesimal numbers such as 1:20.
+      format !== 'TIME'
+    );
+  });
+}
+
+const SOURCE_COMMENTS = /^[ \t]*#[ \t]*Source:[ \t]*(\S.*?)[ \t]*$/gm;
+
+/** The last '# Source:' comment in text between two documents' contents. */
+function lastSourceComment(between: string): string | undefined {
+  let source: string | undefined;
+  for (const match of between.matchAll(SOURCE_COMMENTS)) {
+    source = match[1];
+  }
+  return source;
+}
+
+/**
+ * Parses a multi-document manifest as data: no custom tags, bounded aliases,
+ * no duplicate keys. Empty documents are skipped. Messages name the source
+ * and line, never the content, which may hold secrets.
+ *
+ * @param counter - shared across calls so that one cap covers manifest and hooks
+ * @throws InputError when the text is not valid YAML, a document is not a mapping, or a cap is exceeded
+ */
+export function parseManifestYaml(
+  text: string,
+  options: { source: string; counter?: { objects: number; documents: number } },
+): ManifestDocument[] {
+  const counter = options.counter ?? { objects: 0, documents: 0 };
+  let source = options.source;
+  const documents: ManifestDocument[] = [];
+  const composer = new Composer({
+    version: '1.1',
+    customTags: jsonTags,
+    uniqueKeys: true,
+    strict: true,
+  });
+  const lines = new LineCounter();
+  let index = 0;
+  // Where the text after the last document with content starts: its comments name the next source.
+  let searchFrom = 0;
+  try {
+    // Documents are composed one at a time, so a cap stops the work early.
+    for (const document of composer.compose(
+      new Parser(lines.addNewLine).parse(text),
+    )) {
+      index++;
+      if (++counter.documents > MANIFEST_LIMITS.maxDocuments) {
+        throw new InputError(
+          `the rendered release has more than ${MANIFEST_LIMITS.maxDocuments} YAML documents (document count cap)`,
+        );
+      }
+      const contentStart = document.contents?.range?.[0] ?? document.range[0];
+      source =
+        lastSourceComment(text.slice(searchFrom, contentStart)) ?? source;
+      // Warnings include unresolved tags such as !!binary or !!js/function: refuse them too.
+      const problem = document.errors[0] ?? document.warnings[0];
+      if (problem) {
+        // Position only: the parser's own message may quote the content.
+        const where = lines.linePos(problem.pos[0]);
+        throw new InputError(
+          `the manifest from ${source} is not valid YAML: ${problem.code}${
+            where ? ` at line ${where.line}, column ${where.col}` : ''
+          }`,
+        );
+      }
+      if (document.contents === null) {
+        continue;
+      }
+      const value: unknown = document.toJS({
+        maxAliasCount: MANIFEST_LIMITS.maxAliases,
+      });
+      if (value === null || value === undefined) {
+        continue;
+      }
+      searchFrom = document.range[2];
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new InputError(
+          `document ${index} from ${source} is not a Kubernetes object (not a mapping)`,
+        );
+      }
+      if (++counter.objects > MANIFEST_LIMITS.maxObjects) {
+        throw new InputError(
+          `the rendered release has more than ${MANIFEST_LIMITS.maxObjects} objects (object count cap)`,
+        );
+      }
+      documents.push({ source, object: value as Record<string, unknown> });
+    }
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw error;
+    }
+    // Excessive aliases, or nesting deep enough to exhaust the stack.
+    throw new InputError(
+      `the manifest from ${source} is refused: ${
+        (error as Error).message.split('\n')[0]
+      }`,
+    );
+  }
+  return documents;
+}
+
+/** Refuses text over the size cap before any parsing. */
+export function checkManifestSize(bytes: number): void {
+  if (bytes > MANIFEST_LIMITS.maxBytes) {
+    throw new InputError(
+      `the rendered release is larger than ${
+        MANIFEST_LIMITS.maxBytes / 1024 / 1024
+      } MiB (rendered size cap)`,
+    );
+  }
+}

@@ -1,0 +1,135 @@
+/*
+ * Plan listing on real PostgreSQL and SQLite: keyset pages match offset
+ * pages, and permission filter trees become SQL.
+ */
+import { Knex } from 'knex';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { DatabasePlanStore, StoredPlan } from './DatabasePlanStore';
+
+jest.setTimeout(120_000);
+
+const databases = createTestDatabases();
+const NOW = '2026-11-23T00:00:00.000Z';
+
+async function seed(knex: Knex, count: number): Promise<DatabasePlanStore> {
+  await knex.migrate.latest({ directory: `${__dirname}/../../migrations` });
+  for (const name of ['dev', 'prod']) {
+    await knex('deployments_targets').insert({
+      id: `target-${name}`,
+      name,
+      display_name: name,
+      api_server_url: 'https://cluster.example',
+      auth_kind: 'token',
+      allowed_namespaces: '["*"]',
+      allowed_cluster_kinds: '[]',
+      revision: 1,
+      created_at: NOW,
+      created_by: 'test',
+      updated_at: NOW,
+      updated_by: 'test',
+    });
+  }
+  await knex('deployments_charts').insert({
+    id: 'chart',
+    source_kind: 'oci',
+    reference: 'oci://registry.example/charts/hello',
+    name: 'hello',
+    version: '0.1.0',
+    chart_digest: `sha256:${'0'.repeat(64)}`,
+    metadata: '{}',
+    archive: Buffer.from('x'),
+    archive_size: 1,
+    registered_at: NOW,
+    registered_by: 'test',
+  });
+  const store = DatabasePlanStore.create(knex);
+  for (let i = 0; i < count; i++) {
+    const target = i % 3 === 0 ? 'prod' : 'dev';
+    const plan: StoredPlan = {
+      id: `plan-${String(i).padStart(4, '0')}`,
+      entityRef: `component:default/app-${i % 7}`,
+      entityOwner: i % 2 === 0 ? 'group:default/a' : 'group:default/b',
+      chartId: 'chart',
+      targetId: `target-${target}`,
+      targetName: target,
+      namespace: i % 5 === 0 ? 'team-b' : 'team-a',
+      releaseName: `r-${i}`,
+      options: {
+        timeoutSeconds: 300,
+        historyMax: 10,
+        createNamespace: false,
+        runTests: false,
+      },
+      revision: 1,
+      status: 'draft',
+      statusChangedAt: NOW,
+      statusChangedBy: 'test',
+      createdAt: NOW,
+      createdBy: 'test',
+      updatedAt: NOW,
+      updatedBy: 'test',
+    };
+    await store.insert(plan);
+  }
+  return store;
+}
+
+describe.each(databases.eachSupportedId())(
+  'DatabasePlanStore (%p)',
+  databaseId => {
+    it('pages by key exactly as by offset, and filters by permission trees in SQL', async () => {
+      const store = await seed(await databases.init(databaseId), 130);
+
+      const byOffset: string[] = [];
+      for (let offset = 0; offset < 130; offset += 40) {
+        byOffset.push(
+          ...(await store.list({ limit: 40, offset })).items.map(p => p.id),
+        );
+      }
+      const byKey: string[] = [];
+      let after;
+      for (;;) {
+        const page = await store.list({ limit: 40, offset: 0, after });
+        byKey.push(...page.items.map(p => p.id));
+        expect(page.totalCount).toBe(130);
+        if (page.items.length < 40) break;
+        const last = page.items[page.items.length - 1];
+        after = {
+          entityRef: last.entityRef,
+          releaseName: last.releaseName,
+          id: last.id,
+        };
+      }
+      expect(byKey).toEqual(byOffset);
+      expect(new Set(byKey).size).toBe(130);
+
+      // "owners of group a, but not on prod": the shape a policy produces.
+      const filtered = await store.list({
+        limit: 500,
+        offset: 0,
+        filter: {
+          allOf: [
+            { owners: ['group:default/a'] },
+            { not: { targetNames: ['prod'] } },
+          ],
+        },
+      });
+      expect(filtered.totalCount).toBe(
+        Array.from({ length: 130 }, (_, i) => i).filter(
+          i => i % 2 === 0 && i % 3 !== 0,
+        ).length,
+      );
+      expect(
+        filtered.items.every(
+          p => p.entityOwner === 'group:default/a' && p.targetName !== 'prod',
+        ),
+      ).toBe(true);
+      const either = await store.list({
+        limit: 500,
+        offset: 0,
+        filter: { anyOf: [{ namespaces: ['team-b'] }, { entityRefs: [] }] },
+      });
+      expect(either.totalCount).toBe(26);
+    });
+  },
+);

@@ -1,0 +1,150 @@
+/**
+ * What an operation does to a plan's release.
+ * @public
+ */
+export type OperationKind =
+  | 'dry-run'
+  | 'preflight'
+  | 'apply'
+  | 'rollback'
+  | 'uninstall';
+
+/**
+ * @public
+ */
+export type OperationStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+/**
+ * A durable record of one operation on a release.
+ * @public
+ */
+export interface Operation {
+  id: string;
+  planId: string;
+  planRevision: number;
+  kind: OperationKind;
+  status: OperationStatus;
+  actor: string;
+  /** Hash of everything that determines the release (dry-run, apply). */
+  inputsHash?: string;
+  target: string;
+  namespace: string;
+  releaseName: string;
+  /** How many progress lines exist. */
+  lineCount: number;
+  error?: string;
+  result?: DryRunResult | PreflightResult | ApplyResult | RollbackResult;
+  createdAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  cancelRequested: boolean;
+}
+
+/**
+ * One progress line of an operation.
+ * @public
+ */
+export interface OperationLine {
+  seq: number;
+  at: string;
+  text: string;
+}
+
+/**
+ * One object Helm would create, with its change against what is deployed.
+ * @public
+ */
+export interface DryRunObject {
+  key: string;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  /** The chart template it came from. */
+  source: string;
+  /** Hook events when the object is a hook. */
+  hook?: string[];
+  change: 'added' | 'changed' | 'removed' | 'unchanged';
+  /** Unified diff of the object against the deployed one; Secret values redacted. */
+  diff?: string;
+  /** The rendered object as YAML; Secret values redacted. */
+  manifest?: string;
+}
+
+/**
+ * @public
+ */
+export interface DryRunResult {
+  type: 'dry-run';
+  passed: boolean;
+  inputsHash: string;
+  chartDigest: string;
+  violations: Array<{ object: string; reason: string }>;
+  warnings: Array<{ object: string; code: string; message: string }>;
+  objects: DryRunObject[];
+  notes?: string;
+}
+
+/**
+ * @public
+ */
+export interface PreflightCheckResult {
+  name: string;
+  passed: boolean;
+  message: string;
+  /** The Role (or ClusterRole) rule that would make the check pass, as YAML. */
+  missingRule?: string;
+}
+
+/**
+ * @public
+ */
+export interface PreflightResult {
+  type: 'preflight';
+  passed: boolean;
+  serverVersion?: string;
+  checks: PreflightCheckResult[];
+}
+
+/**
+ * @public
+ */
+export interface ApplyResult {
+  type: 'apply';
+  helmRevision?: number;
+  helmStatus?: string;
+  description?: string;
+  rolledBack: boolean;
+  testsPassed?: boolean;
+}
+
+/**
+ * @public
+ */
+export interface RollbackResult {
+  type: 'rollback' | 'uninstall';
+  helmRevision?: number;
+  helmStatus?: string;
+}
+
+/**
+ * One Helm revision of a release, with the plan revision and actor that
+ * produced it when it came through the portal.
+ * @public
+ */
+export interface ReleaseHistoryEntry {
+  revision: number;
+  updated: string;
+  status: string;
+  chart: string;
+  appVersion?: string;
+  description: string;
+  planRevision?: number;
+  actor?: string;
+  operationId?: string;
+}

@@ -1,0 +1,65 @@
+/**
+ * A values profile: a named set of values for one registered chart. Editing
+ * it creates a new revision; plans pin the revision they use.
+ * @public
+ */
+export interface ValuesProfile {
+  id: string;
+  chartId: string;
+  name: string;
+  description?: string;
+  /** The newest revision; older ones stay readable. */
+  revision: number;
+  /** The values without secrets. */
+  values: Record<string, unknown>;
+  /** JSON pointers (e.g. `/apiToken`) whose values are stored sealed and only reported as set. */
+  secretPaths: string[];
+  /** A hash of this revision's values, secrets included through a keyed fingerprint. */
+  valuesHash: string;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/**
+ * A past (or the current) revision of a values profile.
+ * @public
+ */
+export interface ValuesProfileRevision {
+  profileId: string;
+  revision: number;
+  chartId: string;
+  values: Record<string, unknown>;
+  secretPaths: string[];
+  valuesHash: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/**
+ * What a client sends to create or edit a profile. Values come either as JSON
+ * (`values`, the typed form) or as YAML text (`valuesYaml`, the escape hatch).
+ * A secret path without a value keeps the secret of the previous revision.
+ * @public
+ */
+export interface ValuesProfileInput {
+  name?: string;
+  description?: string;
+  chartId?: string;
+  values?: Record<string, unknown>;
+  valuesYaml?: string;
+  secretPaths?: string[];
+  /** Optimistic concurrency on edit: the revision the client started from. */
+  expectedRevision?: number;
+}
+
+/**
+ * One reason values do not match a chart's `values.schema.json`.
+ * @public
+ */
+export interface ValuesViolation {
+  /** JSON pointer-like path, e.g. `/image/tag` (empty for the root). */
+  path: string;
+  message: string;
+}
