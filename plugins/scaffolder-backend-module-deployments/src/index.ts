@@ -6,3 +6,4 @@
 
 export { scaffolderModuleDeployments as default } from './module';
 export { createDeriveReleaseNameAction } from './actions/deriveReleaseName';
+export { createPlanAction } from './actions/createPlan';

@@ -1,5 +1,9 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { createPlanAction } from './actions/createPlan';
 import { createDeriveReleaseNameAction } from './actions/deriveReleaseName';
 
 /**
@@ -12,9 +16,16 @@ export const scaffolderModuleDeployments = createBackendModule({
   moduleId: 'deployments',
   register(env) {
     env.registerInit({
-      deps: { scaffolder: scaffolderActionsExtensionPoint },
-      async init({ scaffolder }) {
-        scaffolder.addActions(createDeriveReleaseNameAction());
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+      },
+      async init({ scaffolder, discovery, auth }) {
+        scaffolder.addActions(
+          createDeriveReleaseNameAction(),
+          createPlanAction({ discovery, auth }),
+        );
       },
     });
   },

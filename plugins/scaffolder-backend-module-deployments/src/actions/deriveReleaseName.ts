@@ -49,9 +49,17 @@ export function createDeriveReleaseNameAction() {
     supportsDryRun: true,
     schema: {
       input: {
-        name: z => z.string().describe('The name to derive from, for example the component name'),
+        name: z =>
+          z
+            .string()
+            .describe(
+              'The name to derive from, for example the component name',
+            ),
         suffix: z =>
-          z.string().optional().describe('Appended after a dash, for example an environment'),
+          z
+            .string()
+            .optional()
+            .describe('Appended after a dash, for example an environment'),
       },
       output: {
         releaseName: z => z.string().describe('The derived release name'),
