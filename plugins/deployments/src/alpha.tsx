@@ -1,16 +1,25 @@
+import { convertLegacyRouteRef } from '@backstage/core-compat-api';
 import {
   ApiBlueprint,
   createFrontendPlugin,
-  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
   PageBlueprint,
+  SubPageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import RocketIcon from '@material-ui/icons/FlightTakeoff';
 import { deploymentsApiRef } from './api/DeploymentsApi';
 import { DeploymentsClient } from './api/DeploymentsClient';
+import { rootRouteRef as legacyRootRouteRef } from './routes';
+import {
+  entityDryRunContent,
+  entityLogsContent,
+  entityPlanContent,
+} from './alpha/entityContents';
 
-const rootRouteRef = createRouteRef();
+// One route ref for both systems, so components (the status banner's link)
+// resolve it with the same `useRouteRef` call wherever they render.
+const rootRouteRef = convertLegacyRouteRef(legacyRootRouteRef);
 
 const deploymentsApi = ApiBlueprint.make({
   params: defineParams =>
@@ -22,14 +31,91 @@ const deploymentsApi = ApiBlueprint.make({
     }),
 });
 
+/** The page; its tabs are the sub-pages below, in this order. */
 const deploymentsPage = PageBlueprint.make({
   params: {
     path: '/deployments',
     title: 'Deployments',
     icon: <RocketIcon />,
     routeRef: rootRouteRef,
+  },
+});
+
+const keyringSubPage = SubPageBlueprint.make({
+  name: 'keyring',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'keyring',
+    title: 'Keyring',
     loader: () =>
-      import('./components/DeploymentsPage').then(m => <m.DeploymentsPage />),
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.KeyringPage />
+        </m.DeploymentsSubPage>
+      )),
+  },
+});
+
+const targetsSubPage = SubPageBlueprint.make({
+  name: 'targets',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'targets',
+    title: 'Targets',
+    loader: () =>
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.TargetsPage />
+        </m.DeploymentsSubPage>
+      )),
+  },
+});
+
+const chartsSubPage = SubPageBlueprint.make({
+  name: 'charts',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'charts',
+    title: 'Charts',
+    loader: () =>
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.ChartsPage />
+        </m.DeploymentsSubPage>
+      )),
+  },
+});
+
+const profilesSubPage = SubPageBlueprint.make({
+  name: 'profiles',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'profiles',
+    title: 'Profiles',
+    loader: () =>
+      Promise.all([
+        import('./components/DeploymentsPage'),
+        import('./components/ProfilesPage'),
+      ]).then(([page, profiles]) => (
+        <page.DeploymentsSubPage>
+          <profiles.ProfilesPage />
+        </page.DeploymentsSubPage>
+      )),
+  },
+});
+
+const auditSubPage = SubPageBlueprint.make({
+  name: 'audit',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'audit',
+    title: 'Audit trail',
+    loader: () =>
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.AuditPage />
+        </m.DeploymentsSubPage>
+      )),
   },
 });
 
@@ -40,6 +126,17 @@ const deploymentsPage = PageBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'deployments',
   info: { packageJson: () => import('../package.json') },
-  extensions: [deploymentsApi, deploymentsPage],
+  extensions: [
+    deploymentsApi,
+    deploymentsPage,
+    keyringSubPage,
+    targetsSubPage,
+    chartsSubPage,
+    profilesSubPage,
+    auditSubPage,
+    entityPlanContent,
+    entityDryRunContent,
+    entityLogsContent,
+  ],
   routes: { root: rootRouteRef },
 });

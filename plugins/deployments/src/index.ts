@@ -1,10 +1,47 @@
 /**
  * The deployments frontend plugin. Apps on the new frontend system import
- * `@kubedeploy/plugin-deployments/alpha`; these exports serve legacy apps.
+ * `@kubedeploy/plugin-deployments/alpha`; these exports serve legacy apps
+ * and components other plugins reuse.
  *
  * @packageDocumentation
  */
 
 export { deploymentsPlugin, DeploymentsPage } from './plugin';
-export { deploymentsApiRef, type DeploymentsApi } from './api/DeploymentsApi';
+export {
+  deploymentsApiRef,
+  type CreateTargetRequest,
+  type DeploymentsApi,
+  type DeploymentsAuditEntry,
+  type DeploymentsAuditQuery,
+  type DeploymentsLiveness,
+  type KeyringBackupUpload,
+  type TargetSettingsInput,
+  type UpdateTargetRequest,
+} from './api/DeploymentsApi';
 export { DeploymentsClient } from './api/DeploymentsClient';
+export {
+  DeploymentsStatusBanner,
+  type DeploymentsStatusBannerProps,
+} from './components/StatusBanner';
+export {
+  EntityDeploymentsDryRunContent,
+  EntityDeploymentsLogsContent,
+  EntityDeploymentsPlanContent,
+} from './plugin';
+export {
+  type PlanLogsQuery,
+  type PlanPod,
+  type PlanPodContainer,
+  type PlanResourceCondition,
+  type PlanResourceEvent,
+  type PlanResourceHealth,
+  type PlanResourceObject,
+  type PlanResources,
+} from './api/DeploymentsApi';
+export {
+  ValuesForm,
+  ProfileEditorDialog,
+  type ValuesDraft,
+  type ValuesFormProps,
+  type ProfileEditorDialogProps,
+} from './components/ValuesForm';

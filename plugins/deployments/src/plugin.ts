@@ -8,6 +8,11 @@ import {
 import { deploymentsApiRef } from './api/DeploymentsApi';
 import { DeploymentsClient } from './api/DeploymentsClient';
 import { rootRouteRef } from './routes';
+import {
+  entityDryRunRouteRef,
+  entityLogsRouteRef,
+  entityPlanRouteRef,
+} from './entityRoutes';
 
 /**
  * The deployments plugin for apps on the legacy frontend system.
@@ -36,5 +41,48 @@ export const DeploymentsPage = deploymentsPlugin.provide(
     component: () =>
       import('./components/DeploymentsPage').then(m => m.DeploymentsPage),
     mountPoint: rootRouteRef,
+  }),
+);
+
+/**
+ * The Plan tab of a catalog entity (release plans, gates, operations,
+ * resources and history) for apps on the legacy frontend system; mount it in
+ * an `EntityLayout.Route`.
+ * @public
+ */
+export const EntityDeploymentsPlanContent = deploymentsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityDeploymentsPlanContent',
+    component: () =>
+      import('./components/PlanTab/EntityTabs').then(m => m.EntityPlanContent),
+    mountPoint: entityPlanRouteRef,
+  }),
+);
+
+/**
+ * The Dry-run tab of a catalog entity, for apps on the legacy frontend system.
+ * @public
+ */
+export const EntityDeploymentsDryRunContent = deploymentsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityDeploymentsDryRunContent',
+    component: () =>
+      import('./components/PlanTab/EntityTabs').then(
+        m => m.EntityDryRunContent,
+      ),
+    mountPoint: entityDryRunRouteRef,
+  }),
+);
+
+/**
+ * The Logs tab of a catalog entity, for apps on the legacy frontend system.
+ * @public
+ */
+export const EntityDeploymentsLogsContent = deploymentsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityDeploymentsLogsContent',
+    component: () =>
+      import('./components/PlanTab/EntityTabs').then(m => m.EntityLogsContent),
+    mountPoint: entityLogsRouteRef,
   }),
 );

@@ -1,11 +1,33 @@
-import { Content, Header, Page } from '@backstage/core-components';
-import Grid from '@material-ui/core/Grid';
-import { KeyringCard } from './KeyringCard';
-import { TargetsTable } from './TargetsTable';
+import {
+  Content,
+  Header,
+  Page,
+  TabbedLayout,
+} from '@backstage/core-components';
+import { ReactNode } from 'react';
+import { AuditPage } from '../AuditPage';
+import { ChartsPage } from '../ChartsPage';
+import { KeyringPage } from '../KeyringPage';
+import { ProfilesPage } from '../ProfilesPage';
+import { DeploymentsStatusBanner } from '../StatusBanner';
+import { TargetsPage } from '../TargetsPage';
 
 /**
- * The deployments admin page: keyring and targets (charts, profiles and the
- * audit trail follow).
+ * One tab of the deployments page as the new frontend system mounts it (the
+ * app's plugin header draws the title and the tabs): the status banner on top.
+ */
+export function DeploymentsSubPage(props: { children: ReactNode }) {
+  return (
+    <Content>
+      <DeploymentsStatusBanner />
+      {props.children}
+    </Content>
+  );
+}
+
+/**
+ * The deployments admin page for apps on the legacy frontend system:
+ * keyring, targets, charts and the audit trail as tabs.
  * @public
  */
 export function DeploymentsPage() {
@@ -13,18 +35,40 @@ export function DeploymentsPage() {
     <Page themeId="tool">
       <Header
         title="Deployments"
-        subtitle="Keyring, targets, charts and values profiles for Helm releases"
+        subtitle="Keyring, targets and charts for audited Helm releases"
       />
-      <Content>
-        <Grid container spacing={3}>
-          <Grid item xs={12} md={5}>
-            <KeyringCard />
-          </Grid>
-          <Grid item xs={12}>
-            <TargetsTable />
-          </Grid>
-        </Grid>
-      </Content>
+      <TabbedLayout>
+        <TabbedLayout.Route path="/keyring" title="Keyring">
+          <>
+            <DeploymentsStatusBanner />
+            <KeyringPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/targets" title="Targets">
+          <>
+            <DeploymentsStatusBanner />
+            <TargetsPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/charts" title="Charts">
+          <>
+            <DeploymentsStatusBanner />
+            <ChartsPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/profiles" title="Profiles">
+          <>
+            <DeploymentsStatusBanner />
+            <ProfilesPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/audit" title="Audit trail">
+          <>
+            <DeploymentsStatusBanner />
+            <AuditPage />
+          </>
+        </TabbedLayout.Route>
+      </TabbedLayout>
     </Page>
   );
 }

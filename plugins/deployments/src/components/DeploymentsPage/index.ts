@@ -1,1 +1,5 @@
-export { DeploymentsPage } from './DeploymentsPage';
+export { DeploymentsPage, DeploymentsSubPage } from './DeploymentsPage';
+export { KeyringPage } from '../KeyringPage';
+export { TargetsPage } from '../TargetsPage';
+export { ChartsPage } from '../ChartsPage';
+export { AuditPage } from '../AuditPage';

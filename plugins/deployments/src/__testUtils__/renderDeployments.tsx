@@ -1,0 +1,30 @@
+import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { convertLegacyRouteRef } from '@backstage/core-compat-api';
+import { DeploymentsApi, deploymentsApiRef } from '../api/DeploymentsApi';
+import { rootRouteRef } from '../routes';
+
+/**
+ * Renders a deployments view in a test app with a fake DeploymentsApi, a
+ * permission API that allows (or denies) everything and a collecting alert API.
+ */
+export async function renderDeployments(
+  element: JSX.Element,
+  options: {
+    api: DeploymentsApi;
+    deny?: boolean;
+  },
+) {
+  const alertApi = mockApis.alert();
+  const rendered = renderInTestApp(element, {
+    apis: [
+      [deploymentsApiRef, options.api],
+      mockApis.permission({
+        authorize: options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+      }),
+      alertApi,
+    ],
+    mountedRoutes: { '/deployments': convertLegacyRouteRef(rootRouteRef) },
+  });
+  return { rendered, alertApi };
+}

@@ -1,0 +1,45 @@
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+
+// The deployment tabs of a Component's page; each loads its code on first use.
+
+/** The Plan tab: release plans, gates, operations, resources and history. */
+export const entityPlanContent = EntityContentBlueprint.make({
+  name: 'plan',
+  params: {
+    path: 'deployments',
+    title: 'Plan',
+    filter: 'kind:component',
+    loader: () =>
+      import('../components/PlanTab/EntityTabs').then(m => (
+        <m.EntityPlanContent />
+      )),
+  },
+});
+
+/** The Dry-run tab: rendered manifests, diff and guardrail findings. */
+export const entityDryRunContent = EntityContentBlueprint.make({
+  name: 'dry-run',
+  params: {
+    path: 'dry-run',
+    title: 'Dry-run',
+    filter: 'kind:component',
+    loader: () =>
+      import('../components/PlanTab/EntityTabs').then(m => (
+        <m.EntityDryRunContent />
+      )),
+  },
+});
+
+/** The Logs tab: container logs of a plan's release. */
+export const entityLogsContent = EntityContentBlueprint.make({
+  name: 'logs',
+  params: {
+    path: 'logs',
+    title: 'Logs',
+    filter: 'kind:component',
+    loader: () =>
+      import('../components/PlanTab/EntityTabs').then(m => (
+        <m.EntityLogsContent />
+      )),
+  },
+});

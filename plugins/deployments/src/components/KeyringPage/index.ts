@@ -1,0 +1,1 @@
+export { KeyringPage } from './KeyringPage';

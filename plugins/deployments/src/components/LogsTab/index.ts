@@ -1,0 +1,2 @@
+export { LogsTab } from './LogsTab';
+export type { LogsTabProps } from './LogsTab';

@@ -1,0 +1,440 @@
+import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
+import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import {
+  deploymentsPlanApplyPermission,
+  deploymentsPlanDeletePermission,
+  deploymentsPlanDryRunPermission,
+  deploymentsPlanRollbackPermission,
+  deploymentsPlanUninstallPermission,
+  deploymentsPlanUpdatePermission,
+  Operation,
+  ReleaseHistoryEntry,
+  ReleasePlan,
+  ReleasePlanGate,
+} from '@kubedeploy/plugin-deployments-common';
+import Box from '@material-ui/core/Box';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import { useCallback, useEffect, useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { deploymentsApiRef } from '../../api/DeploymentsApi';
+import {
+  ConfirmDialog,
+  errorMessage,
+  formatTime,
+  notifyDeploymentsChanged,
+  PermissionButton,
+  shortDigest,
+} from '../shared';
+import {
+  applyBlockedReason,
+  dryRunBlockedReason,
+  preflightBlockedReason,
+  uninstallBlockedReason,
+} from './gates';
+import { OperationProgressCard } from './OperationProgressCard';
+import { PlanDialog } from './PlanDialog';
+import { PlanHistoryCard } from './PlanHistoryCard';
+import { PlanResourcesCard } from './PlanResourcesCard';
+import { PassChip, PlanStatusChip } from './PlanStatusChip';
+
+type Confirmation =
+  | { kind: 'rollback'; entry: ReleaseHistoryEntry }
+  | { kind: 'recover' }
+  | { kind: 'uninstall' }
+  | { kind: 'delete' };
+
+function GateLine(props: { label: string; gate?: ReleasePlanGate }) {
+  const { label, gate } = props;
+  return (
+    <Box display="flex" alignItems="center" style={{ gap: 8 }} mb={0.5}>
+      <Typography variant="body2" style={{ minWidth: 72 }}>
+        {label}
+      </Typography>
+      {gate ? (
+        <>
+          <PassChip passed={gate.passed} />
+          <Typography variant="caption" color="textSecondary">
+            plan revision {gate.planRevision}, {formatTime(gate.at)}, inputs{' '}
+            <code title={gate.inputsHash}>{shortDigest(gate.inputsHash)}</code>
+          </Typography>
+        </>
+      ) : (
+        <Typography variant="caption" color="textSecondary">
+          not run yet
+        </Typography>
+      )}
+    </Box>
+  );
+}
+
+function messageSeverity(plan: ReleasePlan): 'error' | 'warning' | 'info' {
+  if (['failed', 'dry-run-failed', 'preflight-failed'].includes(plan.status)) {
+    return 'error';
+  }
+  return plan.status === 'interrupted' ? 'warning' : 'info';
+}
+
+/** Props of {@link PlanDetails}. */
+export interface PlanDetailsProps {
+  plan: ReleasePlan;
+  /** Called after anything that changes the plan, to reload it. */
+  onChanged: () => void;
+  onDeleted: () => void;
+}
+
+/**
+ * One release plan: its inputs and gates, the operation buttons in workflow
+ * order, the running operation live, the release's resources and its history.
+ */
+export function PlanDetails(props: PlanDetailsProps) {
+  const { plan, onChanged, onDeleted } = props;
+  const api = useApi(deploymentsApiRef);
+  const alertApi = useApi(alertApiRef);
+  const [followed, setFollowed] = useState<string | undefined>(
+    plan.runningOperationId,
+  );
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState<Confirmation | undefined>();
+  const [starting, setStarting] = useState(false);
+
+  // An operation started elsewhere (another tab, a colleague) is followed too.
+  useEffect(() => {
+    if (plan.runningOperationId) setFollowed(plan.runningOperationId);
+  }, [plan.runningOperationId]);
+  useEffect(() => {
+    setFollowed(plan.runningOperationId);
+    // A different plan: forget the previous plan's operation.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [plan.id]);
+
+  const resources = useAsyncRetry(
+    () => api.getPlanResources(plan.id),
+    [api, plan.id],
+  );
+  const history = useAsyncRetry(
+    async () => (await api.getPlanHistory(plan.id)).items,
+    [api, plan.id],
+  );
+  const profile = useAsync(
+    async () => (plan.profileId ? api.getProfile(plan.profileId) : undefined),
+    [api, plan.profileId],
+  );
+
+  const onFinished = useCallback(
+    (operation: Operation) => {
+      onChanged();
+      notifyDeploymentsChanged();
+      if (operation.kind !== 'dry-run' && operation.kind !== 'preflight') {
+        resources.retry();
+        history.retry();
+      }
+    },
+    // retry functions are stable per plan
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [onChanged, plan.id],
+  );
+
+  const start = async (
+    what: string,
+    run: () => Promise<Operation>,
+  ): Promise<void> => {
+    setStarting(true);
+    try {
+      const operation = await run();
+      setFollowed(operation.id);
+      onChanged();
+    } catch (e) {
+      alertApi.post({
+        message: `${what} did not start: ${errorMessage(e)}`,
+        severity: 'error',
+      });
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  const confirm = async () => {
+    const current = confirming;
+    setConfirming(undefined);
+    if (!current) return;
+    if (current.kind === 'rollback') {
+      await start(`Rollback to revision ${current.entry.revision}`, () =>
+        api.rollbackPlan(plan.id, current.entry.revision),
+      );
+    } else if (current.kind === 'recover') {
+      await start('Recovery', () => api.rollbackPlan(plan.id));
+    } else if (current.kind === 'uninstall') {
+      await start('Uninstall', () =>
+        api.uninstallPlan(plan.id, plan.releaseName),
+      );
+    } else {
+      try {
+        await api.deletePlan(plan.id);
+        alertApi.post({
+          message: `Plan ${plan.releaseName} deleted; the release itself was left as it is.`,
+          severity: 'success',
+          display: 'transient',
+        });
+        onDeleted();
+      } catch (e) {
+        alertApi.post({
+          message: `Could not delete the plan: ${errorMessage(e)}`,
+          severity: 'error',
+        });
+      }
+    }
+  };
+
+  const busy = starting;
+  const uninstallReason = uninstallBlockedReason(plan, history.value);
+
+  return (
+    <Grid container spacing={2} data-testid="plan-details">
+      <Grid item xs={12}>
+        <InfoCard
+          title={
+            <Box display="flex" alignItems="center" style={{ gap: 8 }}>
+              <span>Plan {plan.releaseName}</span>
+              <PlanStatusChip status={plan.status} />
+            </Box>
+          }
+          subheader={`Revision ${plan.revision} · last change by ${
+            plan.statusChangedBy
+          } at ${formatTime(plan.statusChangedAt)}`}
+        >
+          {plan.statusMessage && (
+            <Alert
+              severity={messageSeverity(plan)}
+              style={{ marginBottom: 8 }}
+              data-testid="plan-status-message"
+            >
+              {plan.statusMessage}
+            </Alert>
+          )}
+          {plan.status === 'interrupted' && (
+            <Alert
+              severity="warning"
+              style={{ marginBottom: 8 }}
+              action={
+                <PermissionButton
+                  permission={deploymentsPlanRollbackPermission}
+                  resourceRef={plan.id}
+                  color="inherit"
+                  size="small"
+                  busy={busy}
+                  disabledReason={
+                    plan.runningOperationId
+                      ? 'An operation is running on this release'
+                      : undefined
+                  }
+                  onClick={() => setConfirming({ kind: 'recover' })}
+                >
+                  Recover (roll back)
+                </PermissionButton>
+              }
+            >
+              The last operation was interrupted (the backend stopped while it
+              ran). Helm may have left the release pending; recovering rolls it
+              back to the last deployed revision.
+            </Alert>
+          )}
+          <Grid container spacing={2}>
+            <Grid item xs={12} md={6}>
+              <StructuredMetadataTable
+                dense
+                metadata={{
+                  chart: `${plan.chart.name} ${
+                    plan.chart.version
+                  } (${shortDigest(plan.chart.digest)})`,
+                  target: plan.target,
+                  namespace: plan.namespace,
+                  'values profile': plan.profileId
+                    ? `${profile.value?.name ?? plan.profileId} (revision ${
+                        plan.profileRevision ?? '—'
+                      })`
+                    : 'none (chart defaults)',
+                  options: `timeout ${plan.options.timeoutSeconds} s, history ${
+                    plan.options.historyMax
+                  }${
+                    plan.options.createNamespace
+                      ? ', creates the namespace'
+                      : ''
+                  }${plan.options.runTests ? ', runs tests' : ''}`,
+                }}
+              />
+            </Grid>
+            <Grid item xs={12} md={6}>
+              <Typography variant="subtitle2" gutterBottom>
+                Gates before apply
+              </Typography>
+              <GateLine label="Dry-run" gate={plan.lastDryRun} />
+              <GateLine label="Preflight" gate={plan.lastPreflight} />
+            </Grid>
+          </Grid>
+          <Box
+            display="flex"
+            flexWrap="wrap"
+            style={{ gap: 8 }}
+            mt={2}
+            data-testid="plan-actions"
+          >
+            <PermissionButton
+              permission={deploymentsPlanDryRunPermission}
+              resourceRef={plan.id}
+              variant="contained"
+              color="primary"
+              busy={busy}
+              disabledReason={dryRunBlockedReason(plan)}
+              onClick={() => start('Dry-run', () => api.dryRunPlan(plan.id))}
+            >
+              Dry-run
+            </PermissionButton>
+            <PermissionButton
+              permission={deploymentsPlanDryRunPermission}
+              resourceRef={plan.id}
+              variant="contained"
+              color="primary"
+              busy={busy}
+              disabledReason={preflightBlockedReason(plan)}
+              onClick={() =>
+                start('Preflight', () => api.preflightPlan(plan.id))
+              }
+            >
+              Preflight
+            </PermissionButton>
+            <PermissionButton
+              permission={deploymentsPlanApplyPermission}
+              resourceRef={plan.id}
+              variant="contained"
+              color="secondary"
+              busy={busy}
+              disabledReason={applyBlockedReason(plan)}
+              onClick={() => start('Apply', () => api.applyPlan(plan.id))}
+            >
+              Apply
+            </PermissionButton>
+            <Box flexGrow={1} />
+            <PermissionButton
+              permission={deploymentsPlanUpdatePermission}
+              resourceRef={plan.id}
+              variant="outlined"
+              disabledReason={
+                plan.runningOperationId
+                  ? 'An operation is running on this release'
+                  : undefined
+              }
+              onClick={() => setEditing(true)}
+            >
+              Edit plan
+            </PermissionButton>
+            <PermissionButton
+              permission={deploymentsPlanUninstallPermission}
+              resourceRef={plan.id}
+              variant="outlined"
+              color="secondary"
+              busy={busy}
+              disabledReason={uninstallReason}
+              onClick={() => setConfirming({ kind: 'uninstall' })}
+            >
+              Uninstall
+            </PermissionButton>
+            <PermissionButton
+              permission={deploymentsPlanDeletePermission}
+              resourceRef={plan.id}
+              variant="outlined"
+              disabledReason={
+                plan.runningOperationId
+                  ? 'An operation is running on this release'
+                  : undefined
+              }
+              onClick={() => setConfirming({ kind: 'delete' })}
+            >
+              Delete plan
+            </PermissionButton>
+          </Box>
+        </InfoCard>
+      </Grid>
+      {followed && (
+        <Grid item xs={12}>
+          <OperationProgressCard
+            operationId={followed}
+            planId={plan.id}
+            onFinished={onFinished}
+            onDismiss={() => setFollowed(undefined)}
+          />
+        </Grid>
+      )}
+      <Grid item xs={12}>
+        <PlanResourcesCard
+          resources={resources.value}
+          loading={resources.loading}
+          error={resources.error}
+          onRefresh={resources.retry}
+        />
+      </Grid>
+      <Grid item xs={12}>
+        <PlanHistoryCard
+          plan={plan}
+          history={history.value}
+          error={history.error}
+          onRollback={entry => setConfirming({ kind: 'rollback', entry })}
+        />
+      </Grid>
+      <PlanDialog
+        open={editing}
+        entityRef={plan.entityRef}
+        plan={plan}
+        onClose={() => setEditing(false)}
+        onSaved={() => {
+          setEditing(false);
+          onChanged();
+        }}
+      />
+      <ConfirmDialog
+        open={confirming?.kind === 'rollback' || confirming?.kind === 'recover'}
+        title={
+          confirming?.kind === 'rollback'
+            ? `Roll ${plan.releaseName} back to revision ${confirming.entry.revision}?`
+            : `Recover ${plan.releaseName}?`
+        }
+        confirmLabel="Roll back"
+        onConfirm={confirm}
+        onClose={() => setConfirming(undefined)}
+      >
+        <Typography variant="body2">
+          {confirming?.kind === 'rollback'
+            ? `Helm redeploys the objects of revision ${confirming.entry.revision} (${confirming.entry.chart}) in ${plan.target}/${plan.namespace} as a new revision.`
+            : `Helm rolls the release back to its last deployed revision, clearing a pending state left by the interrupted operation.`}
+        </Typography>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={confirming?.kind === 'uninstall'}
+        title={`Uninstall ${plan.releaseName}?`}
+        confirmLabel="Uninstall"
+        confirmationText={plan.releaseName}
+        onConfirm={confirm}
+        onClose={() => setConfirming(undefined)}
+      >
+        <Typography variant="body2">
+          Helm deletes every object of the release from {plan.target}/
+          {plan.namespace}. The plan stays and can be applied again.
+        </Typography>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={confirming?.kind === 'delete'}
+        title={`Delete plan ${plan.releaseName}?`}
+        confirmLabel="Delete plan"
+        onConfirm={confirm}
+        onClose={() => setConfirming(undefined)}
+      >
+        <Typography variant="body2">
+          The plan and its gates are removed. The release in the cluster, if
+          any, is left as it is: uninstall it first if it should go too.
+        </Typography>
+      </ConfirmDialog>
+    </Grid>
+  );
+}

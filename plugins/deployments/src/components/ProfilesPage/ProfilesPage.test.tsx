@@ -1,0 +1,66 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import {
+  fakeDeploymentsApi,
+  helloChart,
+  helloProfile,
+} from '../../__testUtils__/fakeDeploymentsApi';
+import { renderDeployments } from '../../__testUtils__/renderDeployments';
+import { ProfilesPage } from './ProfilesPage';
+
+describe('ProfilesPage', () => {
+  it('lists profiles with their chart, revision and secrets shown as set', async () => {
+    await renderDeployments(<ProfilesPage />, { api: fakeDeploymentsApi() });
+    expect(await screen.findByText('payments-dev')).toBeInTheDocument();
+    expect(screen.getAllByText('hello 0.1.0').length).toBeGreaterThan(0);
+    expect(screen.getByText('/apiToken: set')).toBeInTheDocument();
+  });
+
+  it('filters by chart and creates a profile for the chosen chart', async () => {
+    const api = fakeDeploymentsApi();
+    await renderDeployments(<ProfilesPage />, { api });
+    const create = await screen.findByRole('button', { name: 'New profile' });
+    await screen.findByRole('option', { name: 'hello 0.1.0' });
+    expect(create).toBeDisabled();
+    fireEvent.change(screen.getByTestId('profiles-chart'), {
+      target: { value: helloChart.id },
+    });
+    await waitFor(() =>
+      expect(api.listProfiles).toHaveBeenLastCalledWith(
+        expect.objectContaining({ chartId: helloChart.id }),
+      ),
+    );
+    await waitFor(() => expect(create).toBeEnabled());
+    fireEvent.click(create);
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent('New values profile for hello 0.1.0');
+  });
+
+  it('shows the revisions of a profile with the change of each', async () => {
+    const api = fakeDeploymentsApi();
+    await renderDeployments(<ProfilesPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Revisions of payments-dev' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    const diff = await within(dialog).findByTestId('revision-diff');
+    expect(api.getProfileRevision).toHaveBeenCalledWith(helloProfile.id, 1);
+    expect(diff).toHaveTextContent('-replicaCount: 1');
+    expect(diff).toHaveTextContent('+replicaCount: 2');
+    expect(diff).toHaveTextContent('apiToken: (secret, set)');
+  });
+
+  it('deletes a profile after confirming', async () => {
+    const api = fakeDeploymentsApi();
+    await renderDeployments(<ProfilesPage />, { api });
+    const remove = await screen.findByRole('button', {
+      name: 'Delete payments-dev',
+    });
+    await waitFor(() => expect(remove).toBeEnabled());
+    fireEvent.click(remove);
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    await waitFor(() =>
+      expect(api.deleteProfile).toHaveBeenCalledWith(helloProfile.id),
+    );
+  });
+});

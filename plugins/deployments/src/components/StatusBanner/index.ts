@@ -1,0 +1,4 @@
+export {
+  DeploymentsStatusBanner,
+  type DeploymentsStatusBannerProps,
+} from './DeploymentsStatusBanner';

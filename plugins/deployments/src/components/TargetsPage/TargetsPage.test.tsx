@@ -1,0 +1,232 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import {
+  fakeDeploymentsApi,
+  responseError,
+  teamATarget,
+} from '../../__testUtils__/fakeDeploymentsApi';
+import { renderDeployments } from '../../__testUtils__/renderDeployments';
+import { TargetsPage } from './TargetsPage';
+
+function type(element: HTMLElement, value: string) {
+  fireEvent.change(element, { target: { value } });
+}
+
+describe('TargetsPage', () => {
+  it('lists targets with the credentials fingerprint only', async () => {
+    await renderDeployments(<TargetsPage />, { api: fakeDeploymentsApi() });
+    expect(await screen.findByText('local-team-a')).toBeInTheDocument();
+    expect(
+      screen.getByText('hmac-sha256:0123456789abcdef'),
+    ).toBeInTheDocument();
+    expect(screen.getByText('team-a')).toBeInTheDocument();
+    expect(screen.getByText('group:default/payments')).toBeInTheDocument();
+  });
+
+  it('registers a token target and shows the API error in the dialog', async () => {
+    const api = fakeDeploymentsApi({
+      createTarget: jest
+        .fn()
+        .mockRejectedValueOnce(
+          responseError(
+            400,
+            'InputError',
+            'A CA bundle is required to verify the API server (or explicitly allow insecure TLS on the target)',
+          ),
+        )
+        .mockResolvedValueOnce({ ...teamATarget, name: 'staging' }),
+    });
+    const { alertApi } = await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Register target' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    type(within(dialog).getByTestId('target-name'), 'staging');
+    type(within(dialog).getByTestId('token'), 'secret-token-value');
+    type(
+      within(dialog).getByTestId('api-server-url'),
+      'https://staging.example.com:6443',
+    );
+    type(within(dialog).getByTestId('allowed-namespaces'), 'team-a, team-b-*');
+    expect(within(dialog).getByTestId('token')).toHaveAttribute(
+      'type',
+      'password',
+    );
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Register' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      'A CA bundle is required',
+    );
+
+    type(
+      within(dialog).getByTestId('ca-data'),
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+    );
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Register' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.createTarget).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        name: 'staging',
+        credentials: { authKind: 'token', token: 'secret-token-value' },
+        apiServerUrl: 'https://staging.example.com:6443',
+        allowedNamespaces: ['team-a', 'team-b-*'],
+      }),
+    );
+    expect(alertApi.getAlerts().map(a => a.message)).toContain(
+      'Target staging registered. Run a connection test.',
+    );
+  });
+
+  it('offers kubeconfig and in-cluster authentication', async () => {
+    const api = fakeDeploymentsApi({
+      createTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Register target' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    type(within(dialog).getByTestId('target-name'), 'in-pod');
+    fireEvent.click(within(dialog).getByLabelText('Kubeconfig'));
+    expect(within(dialog).getByTestId('kubeconfig')).toBeInTheDocument();
+    expect(within(dialog).queryByTestId('api-server-url')).toBeNull();
+
+    fireEvent.click(within(dialog).getByLabelText('In-cluster ServiceAccount'));
+    expect(within(dialog).queryByTestId('kubeconfig')).toBeNull();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Register' }));
+    await waitFor(() =>
+      expect(api.createTarget).toHaveBeenCalledWith(
+        expect.objectContaining({
+          name: 'in-pod',
+          credentials: { authKind: 'inCluster' },
+        }),
+      ),
+    );
+  });
+
+  it('edits the allowlist against the revision it showed', async () => {
+    const api = fakeDeploymentsApi({
+      updateTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByTestId('allowed-namespaces')).toHaveValue(
+      'team-a',
+    );
+    type(within(dialog).getByTestId('allowed-namespaces'), 'team-a team-c');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(api.updateTarget).toHaveBeenCalledWith(
+        'local-team-a',
+        expect.objectContaining({
+          allowedNamespaces: ['team-a', 'team-c'],
+          expectedRevision: 3,
+        }),
+      ),
+    );
+  });
+
+  it('replaces credentials without ever showing the old ones', async () => {
+    const api = fakeDeploymentsApi({
+      replaceTargetCredentials: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: 'Replace credentials of local-team-a',
+      }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByTestId('token')).toHaveValue('');
+    type(within(dialog).getByTestId('token'), 'new-token');
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Replace credentials' }),
+    );
+    await waitFor(() =>
+      expect(api.replaceTargetCredentials).toHaveBeenCalledWith(
+        'local-team-a',
+        { authKind: 'token', token: 'new-token' },
+      ),
+    );
+  });
+
+  it('runs a connection test and shows version, latency and RBAC', async () => {
+    const api = fakeDeploymentsApi({
+      testTargetConnection: async () => ({
+        reachable: true,
+        serverVersion: 'v1.36.3',
+        latencyMs: 12.4,
+        summary: 'May deploy to 1 of 1 allowed namespaces',
+        rbac: [
+          {
+            namespace: 'team-a',
+            checks: [
+              {
+                verb: 'create',
+                group: 'apps',
+                resource: 'deployments',
+                allowed: true,
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: 'Test connection of local-team-a',
+      }),
+    );
+    const result = await screen.findByTestId('connection-test-result');
+    expect(
+      await within(result).findByText(/May deploy to 1 of 1/),
+    ).toBeInTheDocument();
+    expect(within(result).getByText('v1.36.3')).toBeInTheDocument();
+    expect(within(result).getByText('12 ms')).toBeInTheDocument();
+    expect(
+      within(result).getByText('create deployments.apps'),
+    ).toBeInTheDocument();
+  });
+
+  it('deletes only after the name is typed', async () => {
+    const api = fakeDeploymentsApi({
+      deleteTarget: jest.fn().mockResolvedValue(undefined),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Delete local-team-a' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    const confirm = within(dialog).getByRole('button', { name: 'Delete' });
+    expect(confirm).toBeDisabled();
+    type(within(dialog).getByLabelText('Confirmation'), 'local-team-a');
+    fireEvent.click(confirm);
+    await waitFor(() =>
+      expect(api.deleteTarget).toHaveBeenCalledWith('local-team-a'),
+    );
+  });
+
+  it('explains what a target is when there is none', async () => {
+    await renderDeployments(<TargetsPage />, {
+      api: fakeDeploymentsApi({
+        listTargets: async () => ({ items: [], totalCount: 0 }),
+      }),
+    });
+    expect(await screen.findByText('No targets yet')).toBeInTheDocument();
+  });
+
+  it('says what to check when the list fails', async () => {
+    await renderDeployments(<TargetsPage />, {
+      api: fakeDeploymentsApi({
+        listTargets: async () => {
+          throw new Error('connection refused');
+        },
+      }),
+    });
+    expect(
+      await screen.findByText(/Could not list targets/),
+    ).toBeInTheDocument();
+  });
+});

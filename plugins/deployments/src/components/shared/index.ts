@@ -1,0 +1,6 @@
+export { errorMessage, errorName, errorStatus } from './errors';
+export { formatBytes, formatTime, parseList, shortDigest } from './format';
+export { notifyDeploymentsChanged, useDeploymentsChanged } from './refresh';
+export { PermissionButton } from './PermissionButton';
+export { ConfirmDialog } from './ConfirmDialog';
+export { PermissionIconButton } from './PermissionIconButton';
