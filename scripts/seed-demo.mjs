@@ -1,7 +1,8 @@
 // Seeds the demo portal through its own API, as a user would: bootstraps the
 // keyring (first run only) and registers the local cluster as two targets,
-// the admin kubeconfig and the team-a ServiceAccount token, and registers
-// the example charts from the local registry.
+// the admin kubeconfig and the team-a ServiceAccount token, registers the
+// example charts from the local registry, and drafts a release plan (with a
+// values profile) for the payments-api component.
 // Usage: node scripts/seed-demo.mjs  (the stack's variables in the environment)
 import { readFileSync } from 'node:fs';
 
@@ -87,12 +88,50 @@ async function main() {
       await call('PUT', `/targets/${target.name}/credentials`, target.credentials);
     }
   }
+  const charts = {};
   for (const chart of ['hello', 'broken', 'escape']) {
     const registered = await call('POST', '/charts', {
       reference: `oci://${process.env.KUBEDEPLOY_REGISTRY}/charts/${chart}`,
       version: '0.1.0',
     });
+    charts[chart] = registered.body?.id;
     console.log(`[seed-demo] chart ${chart}: ${registered.status}`);
+  }
+
+  // A draft release plan for payments-api, ready for a dry-run in the portal.
+  // The catalog reads the example entities shortly after start-up.
+  const entityRef = 'component:default/payments-api';
+  for (let i = 0; i < 120; i++) {
+    const entity = await fetch(
+      `${backend}/api/catalog/entities/by-name/component/default/payments-api`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (entity.ok) break;
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  const plans = await call('GET', `/plans?entityRef=${encodeURIComponent(entityRef)}`);
+  if (plans.status === 200 && plans.body.totalCount === 0 && charts.hello) {
+    const profiles = await call('GET', `/profiles?chartId=${charts.hello}`);
+    let profile = profiles.body?.items?.find(p => p.name === 'demo');
+    if (!profile) {
+      const created = await call('POST', '/profiles', {
+        chartId: charts.hello,
+        name: 'demo',
+        description: 'Two replicas greeting the demo',
+        values: { replicaCount: 2, greeting: 'Hello from the demo portal' },
+      });
+      profile = created.body;
+      console.log(`[seed-demo] values profile demo: ${created.status}`);
+    }
+    const plan = await call('POST', '/plans', {
+      entityRef,
+      chartId: charts.hello,
+      target: 'local-team-a',
+      namespace: 'team-a',
+      releaseName: 'payments-api',
+      profileId: profile?.id,
+    });
+    console.log(`[seed-demo] release plan payments-api: ${plan.status}`);
   }
   console.log('[seed-demo] demo data ready: open http://localhost:3000/deployments');
 }
