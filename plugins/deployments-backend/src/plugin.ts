@@ -100,6 +100,14 @@ export const deploymentsPlugin = createBackendPlugin({
           logger,
         });
         const secrets = SecretsService.create({ keyring });
+        // The kube client makes its own connections, so targets get the
+        // pre-request check; chart downloads are also checked at connect.
+        const targetPolicy = createOutboundPolicy({
+          allow: config.getOptionalStringArray('deployments.targets.allow'),
+          deny: config.getOptionalStringArray('deployments.targets.deny'),
+          allowLoopback: true,
+          ownHosts: [backendHost],
+        });
         const targets = TargetService.create({
           store: DatabaseTargetStore.create(db),
           secrets,
@@ -109,12 +117,7 @@ export const deploymentsPlugin = createBackendPlugin({
           usage: targetId => planStore.idsUsing('target_id', targetId),
           // Clusters live on private networks and, in development, on
           // loopback; link-local and metadata addresses never host one.
-          checkUrl: createOutboundPolicy({
-            allow: config.getOptionalStringArray('deployments.targets.allow'),
-            deny: config.getOptionalStringArray('deployments.targets.deny'),
-            allowLoopback: true,
-            ownHosts: [backendHost],
-          }),
+          checkUrl: url => targetPolicy.check(url),
         });
         const auditStore = DatabaseAuditStore.create(db);
         const outbound = config.getOptionalConfig('deployments.registries');
@@ -136,7 +139,7 @@ export const deploymentsPlugin = createBackendPlugin({
               ...plans.map(p => `plan ${p}`),
             ];
           },
-          checkUrl: createOutboundPolicy({
+          outboundPolicy: createOutboundPolicy({
             allow: outbound?.getOptionalStringArray('allow'),
             deny: outbound?.getOptionalStringArray('deny'),
             allowLoopback,

@@ -6,6 +6,7 @@ import {
   OciRegistryClient,
   RegistryCredentials,
 } from './oci/OciRegistryClient';
+import { OutboundPolicy } from './oci/outboundPolicy';
 import { parseChartReference } from './oci/parseChartReference';
 import { HelmRepositoryClient } from './repo/HelmRepositoryClient';
 import { parseRepositoryReference } from './repo/parseRepositoryReference';
@@ -16,8 +17,8 @@ const HELM_CHART_MEDIA_TYPE =
 
 export interface ChartServiceOptions {
   store: DatabaseChartStore;
-  /** Outbound policy: refuses link-local, metadata and disallowed hosts. */
-  checkUrl: (url: URL) => Promise<void>;
+  /** Outbound policy: refuses link-local, metadata and disallowed hosts, before each request and at connect. */
+  outboundPolicy: OutboundPolicy;
   /** Hosts (host[:port]) that may be reached over plain http, registries and repositories alike. */
   allowPlainHttp: (host: string) => boolean;
   /** Stored credentials for a registry or repository host[:port]; anonymous when none. */
@@ -292,7 +293,8 @@ export class ChartService {
     return HelmRepositoryClient.create({
       credentials: await this.options.credentialsFor?.(new URL(url).host),
       allowPlainHttp: this.options.allowPlainHttp,
-      checkUrl: this.options.checkUrl,
+      checkUrl: target => this.options.outboundPolicy.check(target),
+      connectLookup: this.options.outboundPolicy.lookup,
     });
   }
 
@@ -300,7 +302,8 @@ export class ChartService {
     return OciRegistryClient.create({
       credentials: await this.options.credentialsFor?.(host),
       allowPlainHttp: this.options.allowPlainHttp,
-      checkUrl: this.options.checkUrl,
+      checkUrl: target => this.options.outboundPolicy.check(target),
+      connectLookup: this.options.outboundPolicy.lookup,
     });
   }
 }

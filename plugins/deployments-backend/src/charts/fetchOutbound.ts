@@ -3,6 +3,9 @@ import {
   NotAllowedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
+import type { LookupFunction } from 'node:net';
+import { Agent, fetch, Headers, Response } from 'undici';
+import { OUTBOUND_POLICY_REFUSED } from './oci/outboundPolicy';
 
 /** How {@link fetchOutbound} may reach a URL and what it may bring back. */
 export interface OutboundFetchOptions {
@@ -10,6 +13,11 @@ export interface OutboundFetchOptions {
   allowPlainHttp: (host: string) => boolean;
   /** Outbound policy hook, called before every request including redirects. */
   checkUrl?: (url: URL) => Promise<void>;
+  /**
+   * Resolves host names for the connections themselves (the policy's
+   * `lookup`), so they go only to addresses the policy accepted.
+   */
+  connectLookup?: LookupFunction;
   /** For the whole exchange: redirects and the body included. */
   timeoutMs: number;
   /** Largest body read; a bigger declared or streamed body is refused. */
@@ -32,6 +40,24 @@ export interface OutboundResponse {
 }
 
 const DEFAULT_MAX_REDIRECTS = 5;
+
+// One connection pool per lookup: keep-alive across a registration's
+// requests, and every new connection resolved through that lookup.
+const agents = new WeakMap<LookupFunction, Agent>();
+let defaultAgent: Agent | undefined;
+
+function agentFor(lookup: LookupFunction | undefined): Agent {
+  if (!lookup) {
+    defaultAgent ??= new Agent();
+    return defaultAgent;
+  }
+  let agent = agents.get(lookup);
+  if (!agent) {
+    agent = new Agent({ connect: { lookup } });
+    agents.set(lookup, agent);
+  }
+  return agent;
+}
 
 /**
  * One outbound GET with manual redirects: every hop must be http(s) (plain
@@ -72,7 +98,12 @@ export async function fetchOutbound(
     }
     let response: Response;
     try {
-      response = await fetch(url, { headers, redirect: 'manual', signal });
+      response = await fetch(url, {
+        headers,
+        redirect: 'manual',
+        signal,
+        dispatcher: agentFor(options.connectLookup),
+      });
     } catch (error) {
       throw networkError(error, url, options);
     }
@@ -158,6 +189,9 @@ function networkError(
   // Only the cause's message: it names the network failure, never our headers.
   const cause = (error as { cause?: { message?: string; code?: string } })
     ?.cause;
+  if (cause?.code === OUTBOUND_POLICY_REFUSED) {
+    return new InputError(`${cause.message} (for the ${options.what})`);
+  }
   const detail = cause?.code ?? cause?.message ?? (error as Error)?.message;
   return new ServiceUnavailableError(
     `Could not reach ${url.host} for the ${options.what}: ${detail}`,

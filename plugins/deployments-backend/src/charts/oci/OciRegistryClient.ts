@@ -6,6 +6,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { createHash } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
 import { fetchOutbound, OutboundResponse } from '../fetchOutbound';
 import { ChartReference } from './parseChartReference';
 
@@ -39,6 +40,8 @@ export interface OciRegistryClientOptions {
   maxBlobBytes?: number;
   /** Outbound policy hook, called before every request including redirects. */
   checkUrl?: (url: URL) => Promise<void>;
+  /** The policy's resolver for the connections themselves (see fetchOutbound). */
+  connectLookup?: LookupFunction;
 }
 
 const MANIFEST_ACCEPT =
@@ -142,6 +145,7 @@ export class OciRegistryClient {
   private readonly maxManifestBytes: number;
   private readonly maxBlobBytes: number;
   private readonly checkUrl?: (url: URL) => Promise<void>;
+  private readonly connectLookup?: LookupFunction;
   // Authorization headers by registry and scope, so each scope authenticates once.
   private readonly authorizations = new Map<string, CachedAuthorization>();
 
@@ -157,6 +161,7 @@ export class OciRegistryClient {
       options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
     this.checkUrl = options.checkUrl;
+    this.connectLookup = options.connectLookup;
   }
 
   async getManifest(
@@ -322,7 +327,7 @@ export class OciRegistryClient {
     ref: ChartReference,
     url: URL,
     options: { accept?: string; maxBytes: number; what: string },
-  ): Promise<{ body: Buffer; headers: Headers; url: URL }> {
+  ): Promise<{ body: Buffer; headers: OutboundResponse['headers']; url: URL }> {
     const scope = `repository:${ref.repository}:pull`;
     const cacheKey = `${ref.registry}|${scope}`;
     const cached = this.authorizations.get(cacheKey);
@@ -478,6 +483,7 @@ export class OciRegistryClient {
     return fetchOutbound(start, {
       allowPlainHttp: this.allowPlainHttp,
       checkUrl: this.checkUrl,
+      connectLookup: this.connectLookup,
       timeoutMs: this.timeoutMs,
       maxBytes: options.maxBytes,
       what: options.what,

@@ -15,7 +15,7 @@ const addresses: Record<string, string[]> = {
 
 function policy(options: Omit<OutboundPolicyOptions, 'lookup'> = {}) {
   const looked: string[] = [];
-  const check = createOutboundPolicy({
+  const outbound = createOutboundPolicy({
     ...options,
     lookup: async host => {
       looked.push(host);
@@ -26,7 +26,11 @@ function policy(options: Omit<OutboundPolicyOptions, 'lookup'> = {}) {
       return found;
     },
   });
-  return { check: (url: string) => check(new URL(url)), looked };
+  return {
+    check: (url: string) => outbound.check(new URL(url)),
+    lookup: outbound.lookup,
+    looked,
+  };
 }
 
 describe('createOutboundPolicy', () => {

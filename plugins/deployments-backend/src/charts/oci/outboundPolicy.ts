@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, LookupFunction } from 'node:net';
 
 /** Options for {@link createOutboundPolicy}. */
 export interface OutboundPolicyOptions {
@@ -107,33 +107,51 @@ function refusedAddress(
   return undefined;
 }
 
+/** The code of the error a refused connection fails with. */
+export const OUTBOUND_POLICY_REFUSED = 'ERR_OUTBOUND_POLICY_REFUSED';
+
+/** The two halves of the outbound policy; see {@link createOutboundPolicy}. */
+export interface OutboundPolicy {
+  /**
+   * Run before every request, redirects included: scheme, allow and deny
+   * lists, Backstage itself, and every address the host resolves to.
+   */
+  check(url: URL): Promise<void>;
+  /**
+   * A `net.connect` lookup that resolves once and refuses the same address
+   * classes, so the connection uses exactly the addresses it checked: a name
+   * that resolves to a public address for {@link OutboundPolicy.check} and to
+   * an internal one a moment later (DNS rebinding) is still refused.
+   */
+  lookup: LookupFunction;
+}
+
 /**
- * Creates the check run before every outbound registry request. It resolves
- * the host so names that point at internal addresses are refused too.
- * The connection resolves again, so this narrows but does not close DNS
- * rebinding; it is a policy check, not a network sandbox.
+ * Creates the outbound policy for registries, repositories or clusters. It
+ * resolves host names so names that point at internal addresses are refused
+ * too, both before a request and when its connection is made.
  */
 export function createOutboundPolicy(
   options: OutboundPolicyOptions,
-): (url: URL) => Promise<void> {
+): OutboundPolicy {
   const allow = options.allow?.map(globToRegExp);
   const deny = (options.deny ?? []).map(globToRegExp);
   const ownHosts = (options.ownHosts ?? []).map(splitHostPort);
   const allowLoopback = options.allowLoopback ?? false;
-  const lookup = options.lookup ?? defaultLookup;
+  const lookupHost = options.lookup ?? defaultLookup;
 
   const resolve = async (host: string): Promise<string[]> => {
     if (isIP(host)) {
       return [host];
     }
     try {
-      return await lookup(host);
+      return await lookupHost(host);
     } catch {
       return [];
     }
   };
 
-  return async (url: URL) => {
+  const check = async (url: URL) => {
     const host = normalizeHostname(url.hostname);
     const hostPort = `${host}:${effectivePort(url)}`;
     const refuse = (why: string) =>
@@ -186,4 +204,54 @@ export function createOutboundPolicy(
       }
     }
   };
+
+  const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    const host = normalizeHostname(hostname);
+    // resolve() never rejects: a failed lookup is an empty list.
+    void resolve(host).then(addresses => {
+      if (addresses.length === 0) {
+        callback(
+          Object.assign(new Error(`${hostname} does not resolve`), {
+            code: 'ENOTFOUND',
+          }),
+          '',
+        );
+        return;
+      }
+      for (const address of addresses) {
+        const why = refusedAddress(address, allowLoopback);
+        if (why) {
+          callback(
+            Object.assign(
+              new Error(`Refusing to connect to ${hostname}: ${why}`),
+              { code: OUTBOUND_POLICY_REFUSED },
+            ),
+            '',
+          );
+          return;
+        }
+      }
+      const wanted = lookupOptions.family;
+      const usable = addresses
+        .map(address => ({ address, family: isIP(address) }))
+        .filter(
+          entry =>
+            !wanted || wanted === entry.family || wanted === `IPv${entry.family}`,
+        );
+      if (lookupOptions.all) {
+        callback(null, usable);
+      } else if (usable.length > 0) {
+        callback(null, usable[0].address, usable[0].family);
+      } else {
+        callback(
+          Object.assign(new Error(`${hostname} has no IPv${wanted} address`), {
+            code: 'ENOTFOUND',
+          }),
+          '',
+        );
+      }
+    });
+  };
+
+  return { check, lookup };
 }

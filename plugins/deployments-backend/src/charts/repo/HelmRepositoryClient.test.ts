@@ -223,12 +223,14 @@ describe('HelmRepositoryClient', () => {
     }
   });
 
+  const policy = createOutboundPolicy({ allowLoopback: true });
   const client = (
     options: { credentials?: boolean; timeoutMs?: number } = {},
   ) =>
     HelmRepositoryClient.create({
       allowPlainHttp: host => /^127\.\d+\.\d+\.\d+:\d+$/.test(host),
-      checkUrl: createOutboundPolicy({ allowLoopback: true }),
+      checkUrl: url => policy.check(url),
+      connectLookup: policy.lookup,
       timeoutMs: options.timeoutMs,
       credentials: options.credentials
         ? { kind: 'basic', username: USER, password: PASSWORD }

@@ -7,6 +7,7 @@ import {
 } from '@backstage/errors';
 import { createHash } from 'node:crypto';
 import { DEFAULT_CHART_ARCHIVE_LIMITS } from '../archive/readChartArchive';
+import type { LookupFunction } from 'node:net';
 import { fetchOutbound, OutboundResponse } from '../fetchOutbound';
 import { RegistryCredentials } from '../oci/OciRegistryClient';
 import { RepositoryReference } from './parseRepositoryReference';
@@ -25,6 +26,8 @@ export interface HelmRepositoryClientOptions {
   allowPlainHttp: (host: string) => boolean;
   /** Outbound policy hook, called before every request including redirects. */
   checkUrl?: (url: URL) => Promise<void>;
+  /** The policy's resolver for the connections themselves (see fetchOutbound). */
+  connectLookup?: LookupFunction;
   timeoutMs?: number;
   maxIndexBytes?: number;
   maxArchiveBytes?: number;
@@ -49,6 +52,7 @@ export class HelmRepositoryClient {
   private readonly credentials: RegistryCredentials;
   private readonly allowPlainHttp: (host: string) => boolean;
   private readonly checkUrl?: (url: URL) => Promise<void>;
+  private readonly connectLookup?: LookupFunction;
   private readonly timeoutMs: number;
   private readonly maxIndexBytes: number;
   private readonly maxArchiveBytes: number;
@@ -62,6 +66,7 @@ export class HelmRepositoryClient {
     this.credentials = options.credentials ?? { kind: 'anonymous' };
     this.allowPlainHttp = options.allowPlainHttp;
     this.checkUrl = options.checkUrl;
+    this.connectLookup = options.connectLookup;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
     this.maxArchiveBytes =
@@ -172,6 +177,7 @@ export class HelmRepositoryClient {
     const response = await fetchOutbound(url, {
       allowPlainHttp: this.allowPlainHttp,
       checkUrl: this.checkUrl,
+      connectLookup: this.connectLookup,
       timeoutMs: this.timeoutMs,
       maxBytes,
       what,
