@@ -9,7 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, Server, Socket } from 'node:net';
+import { connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -361,6 +361,45 @@ describe('ClusterConnection', () => {
         insecureSkipTlsVerify: true,
       });
       await expect(insecure.getVersion()).resolves.toBeDefined();
+    });
+  });
+
+  describe('connection reuse', () => {
+    it('sends successive requests over one kept-alive TLS connection per identity', async () => {
+      // A TCP relay in front of the API server counts the connections made.
+      const upstream = new URL(limitedAccess().server);
+      let connections = 0;
+      const open = new Set<Socket>();
+      const relay: Server = createServer(client => {
+        connections += 1;
+        const server = connect(Number(upstream.port), upstream.hostname);
+        open.add(client).add(server);
+        client.pipe(server).pipe(client);
+        client.on('error', () => server.destroy());
+        server.on('error', () => client.destroy());
+      });
+      await new Promise<void>(resolve => relay.listen(0, '127.0.0.1', resolve));
+      const { port } = relay.address() as { port: number };
+      // The local API server listens on 127.0.0.1 too, so its certificate fits.
+      const viaRelay = (access: ClusterAccess) =>
+        ClusterConnection.fromAccess({
+          ...access,
+          server: `https://127.0.0.1:${port}`,
+        });
+      try {
+        // A new connection object each time, as each operation builds one.
+        for (let i = 0; i < 3; i++) {
+          await viaRelay(limitedAccess()).getVersion();
+        }
+        expect(connections).toBe(1);
+        // Another TLS identity (the admin's client certificate) gets its own.
+        await viaRelay(adminAccess()).getVersion();
+        await viaRelay(adminAccess()).getVersion();
+        expect(connections).toBe(2);
+      } finally {
+        open.forEach(socket => socket.destroy());
+        await new Promise(resolve => relay.close(resolve));
+      }
     });
   });
 

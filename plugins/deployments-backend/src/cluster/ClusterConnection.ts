@@ -15,7 +15,7 @@ import {
   wrapHttpLibrary,
 } from '@kubernetes/client-node';
 import { InputError, NotFoundError } from '@backstage/errors';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -861,6 +861,74 @@ function describeNetworkError(
   );
 }
 
+// client-node builds a fresh agent for every request, so every API call paid
+// for a new TCP connection and TLS handshake (and a new secure context) on
+// the event loop. Requests to one server with the same TLS identity share one
+// keep-alive agent instead. Idle sockets close after a while and, being
+// unref'd by the agent, never hold the process open.
+const MAX_POOLED_AGENTS = 64;
+const IDLE_SOCKET_TIMEOUT_MS = 30_000;
+const MAX_SOCKETS_PER_SERVER = 32;
+const TLS_IDENTITY_FIELDS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+] as const;
+const pooledAgents = new Map<string, http.Agent>();
+
+function pooledAgent(
+  server: string,
+  built: http.Agent | undefined,
+): http.Agent | undefined {
+  if (!built) {
+    return undefined;
+  }
+  const options: https.AgentOptions =
+    (built as http.Agent & { options?: https.AgentOptions }).options ?? {};
+  const tls: https.AgentOptions = {};
+  // The key is a digest: the pool never holds a second copy of key material
+  // in a readable form beyond the agent's own options.
+  const identity = createHash('sha256').update(server);
+  for (const field of TLS_IDENTITY_FIELDS) {
+    const value = options[field];
+    if (value !== undefined) {
+      Object.assign(tls, { [field]: value });
+    }
+    identity.update(`\0${field}=`);
+    identity.update(
+      typeof value === 'string' || Buffer.isBuffer(value)
+        ? value
+        : JSON.stringify(value ?? null),
+    );
+  }
+  const key = identity.digest('hex');
+  const found = pooledAgents.get(key);
+  if (found) {
+    // Most recently used last, so eviction takes the coldest.
+    pooledAgents.delete(key);
+    pooledAgents.set(key, found);
+    return found;
+  }
+  const Agent = built instanceof https.Agent ? https.Agent : http.Agent;
+  const agent = new Agent({
+    ...tls,
+    keepAlive: true,
+    timeout: IDLE_SOCKET_TIMEOUT_MS,
+    maxSockets: MAX_SOCKETS_PER_SERVER,
+  });
+  pooledAgents.set(key, agent);
+  if (pooledAgents.size > MAX_POOLED_AGENTS) {
+    const [coldestKey, coldest] = pooledAgents.entries().next().value!;
+    pooledAgents.delete(coldestKey);
+    coldest.destroy();
+  }
+  return agent;
+}
+
 /**
  * Sends one request with a deadline on the whole exchange, including the
  * response body, and with exactly the configured impersonation.
@@ -944,7 +1012,7 @@ function sendRequest(
         {
           method: request.getHttpMethod(),
           headers,
-          agent: request.getAgent(),
+          agent: pooledAgent(transport.server, request.getAgent()),
           signal,
         },
         incoming => {
