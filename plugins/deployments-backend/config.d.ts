@@ -54,5 +54,12 @@ export interface Config {
       /** How often target reachability is probed for the status banner. Default 60. */
       probeIntervalSeconds?: number;
     };
+    plans?: {
+      /**
+       * How often the owner recorded on plans is brought in line with the
+       * catalog, for the ownership permission rule. Default 300.
+       */
+      ownerSyncIntervalSeconds?: number;
+    };
   };
 }

@@ -34,6 +34,7 @@ import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
+import { PlanOwnerSync } from './plans/PlanOwnerSync';
 import { PlanService } from './plans/PlanService';
 import {
   planPermissionRules,
@@ -68,6 +69,7 @@ export const deploymentsPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
+        auth: coreServices.auth,
         scheduler: coreServices.scheduler,
         lifecycle: coreServices.rootLifecycle,
         catalog: catalogServiceRef,
@@ -82,6 +84,7 @@ export const deploymentsPlugin = createBackendPlugin({
         permissions,
         permissionsRegistry,
         auditor,
+        auth,
         scheduler,
         lifecycle,
         catalog,
@@ -338,6 +341,28 @@ export const deploymentsPlugin = createBackendPlugin({
           timeout: { minutes: 2 },
           initialDelay: { seconds: 5 },
           fn: () => health.probeTargets(),
+        });
+        // Ownership changes in the catalog reach the ownership rule without
+        // anyone editing the plans.
+        const ownerSync = PlanOwnerSync.create({
+          store: planStore,
+          catalog,
+          auth,
+          logger,
+        });
+        await scheduler.scheduleTask({
+          id: 'deployments-sync-plan-owners',
+          frequency: {
+            seconds:
+              config.getOptionalNumber(
+                'deployments.plans.ownerSyncIntervalSeconds',
+              ) ?? 300,
+          },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            await ownerSync.syncOwners();
+          },
         });
         lifecycle.addShutdownHook(() => runner.stop());
 

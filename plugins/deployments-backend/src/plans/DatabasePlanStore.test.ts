@@ -4,72 +4,32 @@
  */
 import { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
-import { DatabasePlanStore, StoredPlan } from './DatabasePlanStore';
+import {
+  createPlanPrerequisites,
+  storedPlan,
+} from '../__testUtils__/planFixtures';
+import { DatabasePlanStore } from './DatabasePlanStore';
 
 jest.setTimeout(120_000);
 
 const databases = createTestDatabases();
-const NOW = '2026-11-23T00:00:00.000Z';
 
 async function seed(knex: Knex, count: number): Promise<DatabasePlanStore> {
-  await knex.migrate.latest({ directory: `${__dirname}/../../migrations` });
-  for (const name of ['dev', 'prod']) {
-    await knex('deployments_targets').insert({
-      id: `target-${name}`,
-      name,
-      display_name: name,
-      api_server_url: 'https://cluster.example',
-      auth_kind: 'token',
-      allowed_namespaces: '["*"]',
-      allowed_cluster_kinds: '[]',
-      revision: 1,
-      created_at: NOW,
-      created_by: 'test',
-      updated_at: NOW,
-      updated_by: 'test',
-    });
-  }
-  await knex('deployments_charts').insert({
-    id: 'chart',
-    source_kind: 'oci',
-    reference: 'oci://registry.example/charts/hello',
-    name: 'hello',
-    version: '0.1.0',
-    chart_digest: `sha256:${'0'.repeat(64)}`,
-    metadata: '{}',
-    archive: Buffer.from('x'),
-    archive_size: 1,
-    registered_at: NOW,
-    registered_by: 'test',
-  });
+  await createPlanPrerequisites(knex);
   const store = DatabasePlanStore.create(knex);
   for (let i = 0; i < count; i++) {
     const target = i % 3 === 0 ? 'prod' : 'dev';
-    const plan: StoredPlan = {
-      id: `plan-${String(i).padStart(4, '0')}`,
-      entityRef: `component:default/app-${i % 7}`,
-      entityOwner: i % 2 === 0 ? 'group:default/a' : 'group:default/b',
-      chartId: 'chart',
-      targetId: `target-${target}`,
-      targetName: target,
-      namespace: i % 5 === 0 ? 'team-b' : 'team-a',
-      releaseName: `r-${i}`,
-      options: {
-        timeoutSeconds: 300,
-        historyMax: 10,
-        createNamespace: false,
-        runTests: false,
-      },
-      revision: 1,
-      status: 'draft',
-      statusChangedAt: NOW,
-      statusChangedBy: 'test',
-      createdAt: NOW,
-      createdBy: 'test',
-      updatedAt: NOW,
-      updatedBy: 'test',
-    };
-    await store.insert(plan);
+    await store.insert(
+      storedPlan({
+        id: `plan-${String(i).padStart(4, '0')}`,
+        entityRef: `component:default/app-${i % 7}`,
+        entityOwner: i % 2 === 0 ? 'group:default/a' : 'group:default/b',
+        targetId: `target-${target}`,
+        targetName: target,
+        namespace: i % 5 === 0 ? 'team-b' : 'team-a',
+        releaseName: `r-${i}`,
+      }),
+    );
   }
   return store;
 }

@@ -316,6 +316,59 @@ export class DatabasePlanStore {
     await this.db(PLANS).where({ id }).update(patch);
   }
 
+  /**
+   * The entities plans deploy, in pages ordered by entity ref (`after` the
+   * last ref of the previous page), each with the owner its plans record:
+   * `uniform` is false when its plans disagree.
+   */
+  async listEntityOwners(options: { after?: string; limit: number }): Promise<
+    Array<{ entityRef: string; entityOwner?: string; uniform: boolean }>
+  > {
+    const query = this.db(PLANS)
+      .select('entity_ref')
+      .min({ min_owner: 'entity_owner' })
+      .max({ max_owner: 'entity_owner' })
+      .count({ plans: '*' })
+      .count({ owned: 'entity_owner' })
+      .groupBy('entity_ref')
+      .orderBy('entity_ref')
+      .limit(options.limit);
+    if (options.after !== undefined) {
+      query.where('entity_ref', '>', options.after);
+    }
+    const rows: Array<Record<string, any>> = await query;
+    return rows.map(row => {
+      const owned = Number(row.owned);
+      return {
+        entityRef: row.entity_ref as string,
+        entityOwner: (row.min_owner as string | null) ?? undefined,
+        uniform:
+          owned === 0 ||
+          (owned === Number(row.plans) && row.min_owner === row.max_owner),
+      };
+    });
+  }
+
+  /**
+   * Records an entity's current owner on all its plans. The owner is what
+   * the ownership permission rule reads, not a plan input, so no revision is
+   * made. Returns how many plans changed.
+   */
+  async setEntityOwner(
+    entityRef: string,
+    entityOwner: string | undefined,
+  ): Promise<number> {
+    const query = this.db(PLANS).where('entity_ref', entityRef);
+    if (entityOwner === undefined) {
+      query.whereNotNull('entity_owner');
+    } else {
+      query.where(q =>
+        q.whereNull('entity_owner').orWhereNot('entity_owner', entityOwner),
+      );
+    }
+    return query.update({ entity_owner: entityOwner ?? null });
+  }
+
   async delete(id: string): Promise<boolean> {
     return this.db.transaction(async tx => {
       await tx(REVISIONS).where({ plan_id: id }).delete();

@@ -2,6 +2,7 @@ import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { ownerOf } from './ownerOf';
 import {
   describeInvalidNamespace,
   describeInvalidReleaseName,
@@ -359,7 +360,7 @@ export class PlanService {
     };
   }
 
-  /** The entity must exist; its owner is copied for the ownership rule. */
+  /** The entity must exist; its owner is recorded for the ownership rule (PlanOwnerSync keeps it current). */
   private async entityOwner(
     entityRef: string,
     credentials: BackstageCredentials,
@@ -376,18 +377,7 @@ export class PlanService {
     if (!entity) {
       throw new InputError(`Entity ${ref} is not in the catalog`);
     }
-    const ownedBy = entity.relations?.find(r => r.type === 'ownedBy');
-    const specOwner = (entity.spec as { owner?: unknown } | undefined)?.owner;
-    let owner = ownedBy?.targetRef;
-    if (!owner && typeof specOwner === 'string' && specOwner) {
-      owner = stringifyEntityRef(
-        parseEntityRef(specOwner, {
-          defaultKind: 'group',
-          defaultNamespace: entity.metadata.namespace ?? 'default',
-        }),
-      );
-    }
-    return { ref, owner };
+    return { ref, owner: ownerOf(entity) };
   }
 
   private async toApiMany(plans: StoredPlan[]): Promise<ReleasePlan[]> {
