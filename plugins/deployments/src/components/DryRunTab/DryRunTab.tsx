@@ -73,22 +73,25 @@ function LatestDryRun(props: { plan: ReleasePlan; onChanged: () => void }) {
   const api = useApi(deploymentsApiRef);
   const alertApi = useApi(alertApiRef);
   const [starting, setStarting] = useState(false);
+  // A counter rather than retry(): react-use drops a retry() made while a
+  // load is still in flight, which would leave the previous dry-run shown.
+  const [version, setVersion] = useState(0);
   const latest = useAsyncRetry(async () => {
     const page = await api.listPlanOperations(plan.id, { limit: 100 });
     const newest = page.items.find(op => op.kind === 'dry-run');
     return newest ? api.getOperation(newest.id) : undefined;
-  }, [api, plan.id]);
-  const { retry } = latest;
+  }, [api, plan.id, version]);
+  const reload = useCallback(() => setVersion(v => v + 1), []);
   const onFinished = useCallback(() => {
-    retry();
+    reload();
     onChanged();
-  }, [retry, onChanged]);
+  }, [reload, onChanged]);
 
   const run = async () => {
     setStarting(true);
     try {
       await api.dryRunPlan(plan.id);
-      retry();
+      reload();
       onChanged();
     } catch (e) {
       alertApi.post({

@@ -110,13 +110,17 @@ export function PlanDetails(props: PlanDetailsProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [plan.id]);
 
+  // Bumped when an operation that changes the release finishes. react-use's
+  // retry() is a no-op while a load is in flight and a memoised callback
+  // would hold a stale one, so the refresh is a dependency instead.
+  const [releaseVersion, setReleaseVersion] = useState(0);
   const resources = useAsyncRetry(
     () => api.getPlanResources(plan.id),
-    [api, plan.id],
+    [api, plan.id, releaseVersion],
   );
   const history = useAsyncRetry(
     async () => (await api.getPlanHistory(plan.id)).items,
-    [api, plan.id],
+    [api, plan.id, releaseVersion],
   );
   const profile = useAsync(
     async () => (plan.profileId ? api.getProfile(plan.profileId) : undefined),
@@ -128,13 +132,10 @@ export function PlanDetails(props: PlanDetailsProps) {
       onChanged();
       notifyDeploymentsChanged();
       if (operation.kind !== 'dry-run' && operation.kind !== 'preflight') {
-        resources.retry();
-        history.retry();
+        setReleaseVersion(version => version + 1);
       }
     },
-    // retry functions are stable per plan
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [onChanged, plan.id],
+    [onChanged],
   );
 
   const start = async (
@@ -252,8 +253,14 @@ export function PlanDetails(props: PlanDetailsProps) {
                   target: plan.target,
                   namespace: plan.namespace,
                   'values profile': plan.profileId
-                    ? `${profile.value?.name ?? plan.profileId} (revision ${
-                        plan.profileRevision ?? '—'
+                    ? `${profile.value?.name ?? plan.profileId} (${
+                        plan.profileRevision !== undefined
+                          ? `revision ${plan.profileRevision}`
+                          : `latest revision${
+                              profile.value
+                                ? `, now ${profile.value.revision}`
+                                : ''
+                            }`
                       })`
                     : 'none (chart defaults)',
                   options: `timeout ${plan.options.timeoutSeconds} s, history ${

@@ -364,7 +364,7 @@ function PlanForm(props: PlanDialogProps) {
               helperText={
                 profiles.error
                   ? `Could not list profiles: ${errorMessage(profiles.error)}`
-                  : 'The newest revision is pinned when the plan is saved'
+                  : "The plan uses the profile's newest revision; editing the profile invalidates the plan's dry-run and preflight"
               }
               inputProps={{ 'data-testid': 'plan-profile' }}
             >
