@@ -105,9 +105,10 @@ export async function signIn(page) {
  * Declares one browser test. `body` receives:
  * - `page`: a Playwright page in a fresh browser context, already signed in
  *   as the guest user (pass `{ signIn: false }` to start signed out);
- * - `step(title, fn)`: runs `fn`, then saves a screenshot named after the
- *   step under test-results/e2e/<spec>/<test>/; a failing step is saved as
- *   `…-FAILED.png` and its title is added to the error;
+ * - `step(title, fn, { screenshot })`: runs `fn`, then saves a screenshot
+ *   named after the step under test-results/e2e/<spec>/<test>/ (unless
+ *   `screenshot: false`, for a screen that shows a secret); a failing step
+ *   is saved as `…-FAILED.png` and its title is added to the error;
  * - `api`: see createApiClient;
  * - `artifacts`: the test's artifact directory;
  * - `t`: node:test's context.
@@ -136,17 +137,21 @@ export function test(name, body, options = {}) {
       page.on('pageerror', error => consoleErrors.push(String(error)));
 
       let counter = 0;
-      const step = async (title, fn) => {
+      const step = async (title, fn, { screenshot = true } = {}) => {
         counter += 1;
         const file = `${String(counter).padStart(2, '0')}-${slug(title)}`;
         try {
           const result = await fn();
-          await page.screenshot({ path: join(artifacts, `${file}.png`) });
+          if (screenshot) {
+            await page.screenshot({ path: join(artifacts, `${file}.png`) });
+          }
           return result;
         } catch (error) {
-          await page
-            .screenshot({ path: join(artifacts, `${file}-FAILED.png`) })
-            .catch(() => {});
+          if (screenshot) {
+            await page
+              .screenshot({ path: join(artifacts, `${file}-FAILED.png`) })
+              .catch(() => {});
+          }
           if (error instanceof Error) {
             error.message = `step "${title}": ${error.message}`;
           }

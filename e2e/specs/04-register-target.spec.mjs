@@ -1,40 +1,38 @@
-// Register a target through the UI with the limited team-a token, test its
-// connection, then delete it.
+// Register targets through the UI, with the limited team-a token and with
+// the admin kubeconfig, test their connections, then delete them.
 import { readFileSync } from 'node:fs';
 import { test, uniqueName } from '../lib/harness.mjs';
 import { hasText, visible } from '../lib/expect.mjs';
 
 const {
+  KUBEDEPLOY_KUBECONFIG,
   KUBEDEPLOY_LIMITED_TOKEN_FILE,
   KUBEDEPLOY_API_SERVER,
   KUBEDEPLOY_CA_FILE,
 } = process.env;
 
-test('a token target registered in the UI passes its connection test', async ({
-  page,
-  step,
-  api,
-}) => {
-  const name = uniqueName('team-a');
+/**
+ * Registers a target through the dialog (`fill` fills in its credentials),
+ * runs its connection test, then deletes it after typing its name.
+ */
+async function registerTestAndDelete({ page, step, api }, name, fill) {
   try {
     await step('open the register dialog', async () => {
       await page.goto('/deployments/targets');
       await page.getByRole('button', { name: 'Register target' }).click();
     });
-    await step('fill in the token target', async () => {
-      const dialog = page.getByRole('dialog');
-      await dialog.getByTestId('target-name').fill(name);
-      await dialog.getByRole('radio', { name: 'Token', exact: true }).check();
-      // Typed into a password field: screenshots show dots only.
-      await dialog
-        .getByTestId('token')
-        .fill(readFileSync(KUBEDEPLOY_LIMITED_TOKEN_FILE, 'utf8').trim());
-      await dialog.getByTestId('api-server-url').fill(KUBEDEPLOY_API_SERVER);
-      await dialog
-        .getByTestId('ca-data')
-        .fill(readFileSync(KUBEDEPLOY_CA_FILE, 'utf8'));
-      await dialog.getByTestId('allowed-namespaces').fill('team-a');
-    });
+    // No screenshot: a pasted kubeconfig is shown in clear text (tokens are
+    // password fields), and artifacts must not hold a credential.
+    await step(
+      'fill in the target',
+      async () => {
+        const dialog = page.getByRole('dialog');
+        await dialog.getByTestId('target-name').fill(name);
+        await fill(dialog);
+        await dialog.getByTestId('allowed-namespaces').fill('team-a');
+      },
+      { screenshot: false },
+    );
     await step('register it', async () => {
       await page
         .getByRole('dialog')
@@ -76,4 +74,30 @@ test('a token target registered in the UI passes its connection test', async ({
     // Leave nothing behind if a step failed midway.
     await api.call('DELETE', `/deployments/targets/${name}`).catch(() => {});
   }
+}
+
+test('a token target registered in the UI passes its connection test', async context => {
+  await registerTestAndDelete(context, uniqueName('team-a'), async dialog => {
+    await dialog.getByRole('radio', { name: 'Token', exact: true }).check();
+    // Typed into a password field: screenshots show dots only.
+    await dialog
+      .getByTestId('token')
+      .fill(readFileSync(KUBEDEPLOY_LIMITED_TOKEN_FILE, 'utf8').trim());
+    await dialog.getByTestId('api-server-url').fill(KUBEDEPLOY_API_SERVER);
+    await dialog
+      .getByTestId('ca-data')
+      .fill(readFileSync(KUBEDEPLOY_CA_FILE, 'utf8'));
+  });
+});
+
+test('an admin kubeconfig target registered in the UI passes its connection test', async context => {
+  await registerTestAndDelete(context, uniqueName('admin'), async dialog => {
+    await dialog
+      .getByRole('radio', { name: 'Kubeconfig', exact: true })
+      .check();
+    // The API server and CA come from the kubeconfig itself.
+    await dialog
+      .getByTestId('kubeconfig')
+      .fill(readFileSync(KUBEDEPLOY_KUBECONFIG, 'utf8'));
+  });
 });
