@@ -6,12 +6,17 @@ import { readFileSync } from 'node:fs';
 import { test } from '../lib/harness.mjs';
 import { hasText, visible } from '../lib/expect.mjs';
 
-const { E2E_KEYRING_PASSPHRASE_FILE, KUBEDEPLOY_REGISTRY, KUBEDEPLOY_CHART_DIGESTS } =
-  process.env;
+const {
+  E2E_KEYRING_PASSPHRASE_FILE,
+  KUBEDEPLOY_REGISTRY,
+  KUBEDEPLOY_CHART_DIGESTS,
+} = process.env;
 
 /** The manifest digest `helm push` printed for a chart in the open registry. */
 function pushedDigest(chart) {
-  for (const line of readFileSync(KUBEDEPLOY_CHART_DIGESTS, 'utf8').split('\n')) {
+  for (const line of readFileSync(KUBEDEPLOY_CHART_DIGESTS, 'utf8').split(
+    '\n',
+  )) {
     const [registry, name, digest] = line.split('\t');
     if (registry === KUBEDEPLOY_REGISTRY && name === chart) return digest;
   }
