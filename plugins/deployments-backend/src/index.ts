@@ -16,7 +16,4 @@ export {
   createTargetConditionalDecision,
 } from './permissions/targetPermissionRules';
 export type { StoredPlan, PlanFilter } from './plans/DatabasePlanStore';
-export type {
-  StoredTarget,
-  TargetFilter,
-} from './targets/DatabaseTargetStore';
+export type { StoredTarget, TargetFilter } from './targets/DatabaseTargetStore';

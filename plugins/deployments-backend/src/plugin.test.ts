@@ -113,6 +113,7 @@ const routes: Array<
   ['get', `/plans/${ID}/history`],
   ['get', `/plans/${ID}/pods`],
   ['get', `/plans/${ID}/logs?pod=p`],
+  ['get', '/operations'],
 ];
 
 describe('deploymentsPlugin', () => {

@@ -43,6 +43,8 @@ export interface Operation {
   finishedAt?: string;
   durationMs?: number;
   cancelRequested: boolean;
+  /** The catalog entity of the operation's plan; set in lists across plans. */
+  entityRef?: string;
 }
 
 /**

@@ -119,7 +119,9 @@ export class AuditTrail {
       });
     } catch (error) {
       this.logger.error(
-        `Could not record audit entry ${entry.eventId}: ${(error as Error).message}`,
+        `Could not record audit entry ${entry.eventId}: ${
+          (error as Error).message
+        }`,
       );
     }
   }

@@ -6,6 +6,7 @@ import {
   OperationStatus,
 } from '@kubedeploy/plugin-deployments-common';
 import { Knex } from 'knex';
+import { applyPlanFilter, PlanFilterTree } from '../plans/DatabasePlanStore';
 
 /** An operation row as the service sees it. */
 export interface StoredOperation {
@@ -56,7 +57,14 @@ export interface ReleaseRecord {
   createdAt: string;
 }
 
+/** Where a page of operations ends, in list order (newest first). */
+export interface OperationListKey {
+  createdAt: string;
+  id: string;
+}
+
 const OPERATIONS = 'deployments_operations';
+const PLANS = 'deployments_plans';
 const LINES = 'deployments_operation_lines';
 const LOCKS = 'deployments_release_locks';
 const RELEASES = 'deployments_releases';
@@ -168,6 +176,49 @@ export class DatabaseOperationStore {
       .limit(options.limit)
       .offset(options.offset);
     return { items: rows.map(fromRow), totalCount: Number(count) };
+  }
+
+  /**
+   * Operations across plans, newest first, with their plan's entity. With a
+   * permission filter only operations of plans it allows are returned (an
+   * operation whose plan was deleted then matches nothing). `after` is the
+   * last row of the previous page.
+   */
+  async list(options: {
+    limit: number;
+    after?: OperationListKey;
+    status?: OperationStatus;
+    kind?: OperationKind;
+    targetName?: string;
+    planFilter?: PlanFilterTree;
+  }): Promise<Array<StoredOperation & { entityRef?: string }>> {
+    const query = this.db(`${OPERATIONS} as o`)
+      .leftJoin(`${PLANS} as p`, 'p.id', 'o.plan_id')
+      .select('o.*', 'p.entity_ref as plan_entity_ref');
+    if (options.status) query.where('o.status', options.status);
+    if (options.kind) query.where('o.kind', options.kind);
+    if (options.targetName) query.where('o.target_name', options.targetName);
+    if (options.planFilter) {
+      const filter = options.planFilter;
+      query.andWhere(q => applyPlanFilter(q, filter, 'p'));
+    }
+    if (options.after) {
+      // Row values compare in order; PostgreSQL and SQLite both support them.
+      query.whereRaw('(o.created_at, o.id) < (?, ?)', [
+        options.after.createdAt,
+        options.after.id,
+      ]);
+    }
+    const rows = await query
+      .orderBy([
+        { column: 'o.created_at', order: 'desc' },
+        { column: 'o.id', order: 'desc' },
+      ])
+      .limit(options.limit);
+    return rows.map(row => ({
+      ...fromRow(row),
+      entityRef: row.plan_entity_ref ?? undefined,
+    }));
   }
 
   /** The lock holders of these releases, by plan id. */

@@ -3,10 +3,12 @@ import {
   deploymentsPlanReadPermission,
 } from '@kubedeploy/plugin-deployments-common';
 import { planPermissionRules } from '../permissions/planPermissionRules';
+import { NO_PLANS } from '../plans/DatabasePlanStore';
 import { PlanService } from '../plans/PlanService';
 import { ApiRouter, RouteContext } from '../routes';
 import { OperationRunner, toApiOperation } from './OperationRunner';
 import { DatabaseOperationStore } from './DatabaseOperationStore';
+import { listOperations } from './listOperations';
 
 /**
  * Following and cancelling operations. Access follows the plan: reading an
@@ -36,6 +38,30 @@ export function createOperationRoutes(
       planPermissionRules,
       `Release plan ${planId}`,
     );
+
+  router.get('/operations', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const page = await audit.run(
+      {
+        eventId: 'operation-list',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        kind: 'read',
+      },
+      async () => {
+        // Operations follow their plans: the plan read conditions become SQL.
+        const planFilter = await authorizer.queryFor(
+          credentials,
+          deploymentsPlanReadPermission,
+          planPermissionRules,
+          NO_PLANS,
+        );
+        return listOperations(operationStore, { ...req.query, planFilter });
+      },
+    );
+    res.json(page);
+  });
 
   router.get('/operations/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });

@@ -143,21 +143,32 @@ function uniqueConflict(plan: StoredPlan) {
   );
 }
 
-function applyFilter(query: Knex.QueryBuilder, tree: PlanFilterTree) {
+/**
+ * Narrows a query to the plans a permission filter tree allows. `table` names
+ * the plans table (or its alias) when the query joins it.
+ */
+export function applyPlanFilter(
+  query: Knex.QueryBuilder,
+  tree: PlanFilterTree,
+  table?: string,
+): void {
+  const column = (name: string) => (table ? `${table}.${name}` : name);
   if ('allOf' in tree) {
-    for (const child of tree.allOf) query.andWhere(q => applyFilter(q, child));
+    for (const child of tree.allOf)
+      query.andWhere(q => applyPlanFilter(q, child, table));
   } else if ('anyOf' in tree) {
     query.andWhere(q => {
       for (const child of tree.anyOf)
-        q.orWhere(inner => applyFilter(inner, child));
+        q.orWhere(inner => applyPlanFilter(inner, child, table));
     });
   } else if ('not' in tree) {
-    query.whereNot(q => applyFilter(q, tree.not));
+    query.whereNot(q => applyPlanFilter(q, tree.not, table));
   } else {
-    if (tree.owners) query.whereIn('entity_owner', tree.owners);
-    if (tree.targetNames) query.whereIn('target_name', tree.targetNames);
-    if (tree.namespaces) query.whereIn('namespace', tree.namespaces);
-    if (tree.entityRefs) query.whereIn('entity_ref', tree.entityRefs);
+    if (tree.owners) query.whereIn(column('entity_owner'), tree.owners);
+    if (tree.targetNames)
+      query.whereIn(column('target_name'), tree.targetNames);
+    if (tree.namespaces) query.whereIn(column('namespace'), tree.namespaces);
+    if (tree.entityRefs) query.whereIn(column('entity_ref'), tree.entityRefs);
   }
 }
 
@@ -188,7 +199,7 @@ export class DatabasePlanStore {
     if (options.targetId) query.where({ target_id: options.targetId });
     if (options.filter) {
       const filter = options.filter;
-      query.andWhere(q => applyFilter(q, filter));
+      query.andWhere(q => applyPlanFilter(q, filter));
     }
     const [{ count }] = await query.clone().count({ count: '*' });
     if (options.after) {
@@ -321,7 +332,10 @@ export class DatabasePlanStore {
    * last ref of the previous page), each with the owner its plans record:
    * `uniform` is false when its plans disagree.
    */
-  async listEntityOwners(options: { after?: string; limit: number }): Promise<
+  async listEntityOwners(options: {
+    after?: string;
+    limit: number;
+  }): Promise<
     Array<{ entityRef: string; entityOwner?: string; uniform: boolean }>
   > {
     const query = this.db(PLANS)

@@ -33,9 +33,7 @@ describe.each(databases.eachSupportedId())('PlanOwnerSync (%p)', databaseId => {
     const payments = component('payments', 'team-a');
     const billing = component('billing', 'group:default/team-b');
     const insert = (id: string, entityRef: string, entityOwner?: string) =>
-      store.insert(
-        storedPlan({ id, entityRef, entityOwner, releaseName: id }),
-      );
+      store.insert(storedPlan({ id, entityRef, entityOwner, releaseName: id }));
     // payments moved from team-a to team-c; one of its plans is stale and
     // one was written after the move. billing is unchanged. ledger left.
     await insert('p1', 'component:default/payments', 'group:default/team-a');

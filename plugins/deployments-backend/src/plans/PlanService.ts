@@ -2,6 +2,7 @@ import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { ownerOf } from './ownerOf';
 import {
   describeInvalidNamespace,
@@ -24,24 +25,13 @@ import {
   StoredPlan,
 } from './DatabasePlanStore';
 
-function encodeCursor(key: PlanListKey): string {
-  return Buffer.from(
-    JSON.stringify([key.entityRef, key.releaseName, key.id]),
-  ).toString('base64url');
+function encodePlanCursor(key: PlanListKey): string {
+  return encodeCursor([key.entityRef, key.releaseName, key.id]);
 }
 
-function decodeCursor(cursor: string): PlanListKey {
-  try {
-    const [entityRef, releaseName, id] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    );
-    if ([entityRef, releaseName, id].every(v => typeof v === 'string')) {
-      return { entityRef, releaseName, id };
-    }
-  } catch {
-    // Reported below.
-  }
-  throw new InputError('The cursor is not one this API returned');
+function decodePlanCursor(cursor: string): PlanListKey {
+  const [entityRef, releaseName, id] = decodeCursor(cursor, 3);
+  return { entityRef, releaseName, id };
 }
 
 export const DEFAULT_PLAN_OPTIONS: ReleasePlanOptions = {
@@ -110,7 +100,7 @@ export class PlanService {
     const page = await this.store.list({
       limit,
       offset: Math.max(options.offset ?? 0, 0),
-      after: options.after ? decodeCursor(options.after) : undefined,
+      after: options.after ? decodePlanCursor(options.after) : undefined,
       entityRef: options.entityRef,
       targetId,
       filter: options.filter,
@@ -121,7 +111,7 @@ export class PlanService {
       totalCount: page.totalCount,
       nextCursor:
         last && page.items.length === limit
-          ? encodeCursor({
+          ? encodePlanCursor({
               entityRef: last.entityRef,
               releaseName: last.releaseName,
               id: last.id,

@@ -236,7 +236,9 @@ export function createOutboundPolicy(
         .map(address => ({ address, family: isIP(address) }))
         .filter(
           entry =>
-            !wanted || wanted === entry.family || wanted === `IPv${entry.family}`,
+            !wanted ||
+            wanted === entry.family ||
+            wanted === `IPv${entry.family}`,
         );
       if (lookupOptions.all) {
         callback(null, usable);

@@ -109,7 +109,10 @@ export function secretPathsFromSchema(
   const found: string[] = [];
   const walk = (node: unknown, keys: string[], depth: number) => {
     if (!isMap(node) || depth > 32) return;
-    if (keys.length > 0 && (node.writeOnly === true || node.format === 'password')) {
+    if (
+      keys.length > 0 &&
+      (node.writeOnly === true || node.format === 'password')
+    ) {
       found.push(formatPointer(keys));
       return;
     }

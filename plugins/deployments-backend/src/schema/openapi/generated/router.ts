@@ -1173,6 +1173,11 @@ export const spec = {
           cancelRequested: {
             type: 'boolean',
           },
+          entityRef: {
+            type: 'string',
+            description:
+              "The catalog entity of the operation's plan; set in lists across plans",
+          },
         },
       },
       OperationLine: {
@@ -2852,6 +2857,84 @@ export const spec = {
               'text/plain': {
                 schema: {
                   type: 'string',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/operations': {
+      get: {
+        operationId: 'ListOperations',
+        description:
+          'Operations across the plans the caller may read, newest first, for the operations page. Paged by key (`after`).',
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: [
+                'running',
+                'succeeded',
+                'failed',
+                'cancelled',
+                'interrupted',
+              ],
+            },
+          },
+          {
+            name: 'kind',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: ['dry-run', 'preflight', 'apply', 'rollback', 'uninstall'],
+            },
+          },
+          {
+            name: 'target',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 63,
+            },
+          },
+          {
+            $ref: '#/components/parameters/limit',
+          },
+          {
+            name: 'after',
+            in: 'query',
+            description: 'The nextCursor of the previous page',
+            schema: {
+              type: 'string',
+              maxLength: 2048,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Operation',
+                      },
+                    },
+                    nextCursor: {
+                      type: 'string',
+                    },
+                  },
                 },
               },
             },

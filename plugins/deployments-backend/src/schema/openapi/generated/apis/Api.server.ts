@@ -17,6 +17,7 @@ import { ListAuditEntries200Response } from '../models/ListAuditEntries200Respon
 import { ListChartVersions200Response } from '../models/ListChartVersions200Response.model';
 import { ListCharts200Response } from '../models/ListCharts200Response.model';
 import { ListOperationLines200Response } from '../models/ListOperationLines200Response.model';
+import { ListOperations200Response } from '../models/ListOperations200Response.model';
 import { ListPlanOperations200Response } from '../models/ListPlanOperations200Response.model';
 import { ListPlans200Response } from '../models/ListPlans200Response.model';
 import { ListProfileRevisions200Response } from '../models/ListProfileRevisions200Response.model';
@@ -308,6 +309,19 @@ export type ListOperationLines = {
 /**
  * @public
  */
+export type ListOperations = {
+  query: {
+    status?: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+    kind?: 'dry-run' | 'preflight' | 'apply' | 'rollback' | 'uninstall';
+    target?: string;
+    limit?: number;
+    after?: string;
+  };
+  response: ListOperations200Response | Error;
+};
+/**
+ * @public
+ */
 export type ListPlanOperations = {
   path: {
     id: string;
@@ -580,6 +594,8 @@ export type EndpointMap = {
   '#get|/charts': ListCharts;
 
   '#get|/operations/{id}/lines': ListOperationLines;
+
+  '#get|/operations': ListOperations;
 
   '#get|/plans/{id}/operations': ListPlanOperations;
 

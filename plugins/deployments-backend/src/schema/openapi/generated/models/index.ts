@@ -21,6 +21,7 @@ export * from '../models/ListAuditEntries200Response.model';
 export * from '../models/ListChartVersions200Response.model';
 export * from '../models/ListCharts200Response.model';
 export * from '../models/ListOperationLines200Response.model';
+export * from '../models/ListOperations200Response.model';
 export * from '../models/ListPlanOperations200Response.model';
 export * from '../models/ListPlans200Response.model';
 export * from '../models/ListProfileRevisions200Response.model';
