@@ -104,6 +104,21 @@ const profilesSubPage = SubPageBlueprint.make({
   },
 });
 
+const operationsSubPage = SubPageBlueprint.make({
+  name: 'operations',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'operations',
+    title: 'Operations',
+    loader: () =>
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.OperationsPage />
+        </m.DeploymentsSubPage>
+      )),
+  },
+});
+
 const auditSubPage = SubPageBlueprint.make({
   name: 'audit',
   attachTo: { id: 'page:deployments', input: 'pages' },
@@ -133,6 +148,7 @@ export default createFrontendPlugin({
     targetsSubPage,
     chartsSubPage,
     profilesSubPage,
+    operationsSubPage,
     auditSubPage,
     entityPlanContent,
     entityDryRunContent,

@@ -15,6 +15,7 @@ export {
   type DeploymentsAuditQuery,
   type DeploymentsLiveness,
   type KeyringBackupUpload,
+  type OperationListQuery,
   type TargetSettingsInput,
   type UpdateTargetRequest,
 } from './api/DeploymentsApi';

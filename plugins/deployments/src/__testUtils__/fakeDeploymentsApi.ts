@@ -234,6 +234,7 @@ export function fakeDeploymentsApi(
     registerChart: notImplemented('registerChart'),
     deleteChart: notImplemented('deleteChart'),
     listAuditEntries: async () => ({ items: [] }),
+    listOperations: async () => ({ items: [] }),
     validateChartValues: async () => ({ violations: [] }),
     listProfiles: async () => ({ items: [helloProfile], totalCount: 1 }),
     getProfile: async () => helloProfile,

@@ -1,6 +1,7 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { convertLegacyRouteRef } from '@backstage/core-compat-api';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { DeploymentsApi, deploymentsApiRef } from '../api/DeploymentsApi';
 import { rootRouteRef } from '../routes';
 
@@ -24,7 +25,10 @@ export async function renderDeployments(
       }),
       alertApi,
     ],
-    mountedRoutes: { '/deployments': convertLegacyRouteRef(rootRouteRef) },
+    mountedRoutes: {
+      '/deployments': convertLegacyRouteRef(rootRouteRef),
+      '/catalog/:namespace/:kind/:name': convertLegacyRouteRef(entityRouteRef),
+    },
   });
   return { rendered, alertApi };
 }

@@ -34,14 +34,17 @@ describe('deployment entity tabs', () => {
     [entityLogsContent, 'Logs', 'logs'],
   ];
 
-  it.each(tabs)('registers a tab for components (%#)', (extension, title, path) => {
-    const tester = createExtensionTester(extension);
-    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe(title);
-    expect(tester.get(coreExtensionData.routePath)).toBe(path);
-    expect(tester.get(EntityContentBlueprint.dataRefs.filterExpression)).toBe(
-      'kind:component',
-    );
-  });
+  it.each(tabs)(
+    'registers a tab for components (%#)',
+    (extension, title, path) => {
+      const tester = createExtensionTester(extension);
+      expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe(title);
+      expect(tester.get(coreExtensionData.routePath)).toBe(path);
+      expect(tester.get(EntityContentBlueprint.dataRefs.filterExpression)).toBe(
+        'kind:component',
+      );
+    },
+  );
 
   it('renders the Plan tab for the entity with the status banner on top', async () => {
     const api = fakeDeploymentsApi({

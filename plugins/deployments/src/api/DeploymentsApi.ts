@@ -195,6 +195,14 @@ export interface DeploymentsApi {
     signal: AbortSignal,
   ): AsyncIterable<string>;
 
+  /**
+   * Operations across the plans the caller may read, newest first, without
+   * their results; `after` is the `nextCursor` of the previous page.
+   */
+  listOperations(query?: OperationListQuery): Promise<{
+    items: Operation[];
+    nextCursor?: string;
+  }>;
   getOperation(id: string): Promise<Operation>;
   /** Progress lines with a sequence number above `after`, in order. */
   listOperationLines(
@@ -202,6 +210,18 @@ export interface DeploymentsApi {
     options?: { after?: number; limit?: number },
   ): Promise<{ items: OperationLine[] }>;
   cancelOperation(id: string): Promise<Operation>;
+}
+
+/**
+ * Filters and paging of {@link DeploymentsApi.listOperations}.
+ * @public
+ */
+export interface OperationListQuery {
+  status?: Operation['status'];
+  kind?: Operation['kind'];
+  target?: string;
+  limit?: number;
+  after?: string;
 }
 
 /** @public */

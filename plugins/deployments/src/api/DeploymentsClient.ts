@@ -25,6 +25,7 @@ import {
   DeploymentsAuditEntry,
   DeploymentsAuditQuery,
   DeploymentsLiveness,
+  OperationListQuery,
   KeyringBackupUpload,
   PlanLogsQuery,
   PlanPod,
@@ -344,6 +345,12 @@ export class DeploymentsClient implements DeploymentsApi {
     } finally {
       reader.cancel().catch(() => {});
     }
+  }
+
+  async listOperations(
+    query: OperationListQuery = {},
+  ): Promise<{ items: Operation[]; nextCursor?: string }> {
+    return this.json('GET', '/operations', { query: { ...query } });
   }
 
   async getOperation(id: string): Promise<Operation> {

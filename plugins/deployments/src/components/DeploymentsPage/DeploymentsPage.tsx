@@ -8,6 +8,7 @@ import { ReactNode } from 'react';
 import { AuditPage } from '../AuditPage';
 import { ChartsPage } from '../ChartsPage';
 import { KeyringPage } from '../KeyringPage';
+import { OperationsPage } from '../OperationsPage';
 import { ProfilesPage } from '../ProfilesPage';
 import { DeploymentsStatusBanner } from '../StatusBanner';
 import { TargetsPage } from '../TargetsPage';
@@ -27,7 +28,7 @@ export function DeploymentsSubPage(props: { children: ReactNode }) {
 
 /**
  * The deployments admin page for apps on the legacy frontend system:
- * keyring, targets, charts and the audit trail as tabs.
+ * keyring, targets, charts, profiles, operations and the audit trail as tabs.
  * @public
  */
 export function DeploymentsPage() {
@@ -35,7 +36,7 @@ export function DeploymentsPage() {
     <Page themeId="tool">
       <Header
         title="Deployments"
-        subtitle="Keyring, targets and charts for audited Helm releases"
+        subtitle="Keyring, targets, charts and operations for audited Helm releases"
       />
       <TabbedLayout>
         <TabbedLayout.Route path="/keyring" title="Keyring">
@@ -60,6 +61,12 @@ export function DeploymentsPage() {
           <>
             <DeploymentsStatusBanner />
             <ProfilesPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/operations" title="Operations">
+          <>
+            <DeploymentsStatusBanner />
+            <OperationsPage />
           </>
         </TabbedLayout.Route>
         <TabbedLayout.Route path="/audit" title="Audit trail">

@@ -3,3 +3,4 @@ export { KeyringPage } from '../KeyringPage';
 export { TargetsPage } from '../TargetsPage';
 export { ChartsPage } from '../ChartsPage';
 export { AuditPage } from '../AuditPage';
+export { OperationsPage } from '../OperationsPage';
