@@ -207,7 +207,21 @@ test(
         });
       });
 
+      await step('find the operations on the operations page', async () => {
+        await page.goto('/deployments/operations');
+        const rows = page.getByRole('row').filter({ hasText: release });
+        // Dry-run, preflight and apply twice, then the rollback.
+        await hasText(rows.first(), 'rollback');
+        await hasText(rows.first(), 'succeeded');
+        if ((await rows.count()) < 7) {
+          throw new Error(`expected 7 operations of ${release}`);
+        }
+        await rows.filter({ hasText: 'apply' }).first().click();
+        await hasText(page.getByTestId('operation-progress'), /Helm revision/);
+      });
+
       await step('uninstall after typing the release name', async () => {
+        await page.goto(`${ENTITY_PAGE}/deployments?plan=${planId}`);
         await run(page, 'Uninstall');
         const dialog = page.getByRole('dialog');
         await dialog.getByLabel('Confirmation').fill(release);
