@@ -44,6 +44,24 @@ const KNOWN_EVENTS = [
   'chart-delete',
   'registry-credentials-put',
   'registry-credentials-delete',
+  'profile-create',
+  'profile-update',
+  'profile-delete',
+  'plan-create',
+  'plan-update',
+  'plan-delete',
+  'plan-dry-run',
+  'plan-preflight',
+  'plan-apply',
+  'plan-rollback',
+  'plan-uninstall',
+  'plan-dry-run-finished',
+  'plan-preflight-finished',
+  'plan-apply-finished',
+  'plan-rollback-finished',
+  'plan-uninstall-finished',
+  'plan-logs',
+  'operation-cancel',
 ];
 
 type Filters = Pick<
@@ -158,7 +176,7 @@ export function AuditPage() {
         description={
           filtered
             ? 'Filters match exact values: an actor is an entity ref like user:default/guest; a subject is a target name, chart id or similar. Clear the filters to see everything.'
-            : 'Every change to the keyring, targets and charts, and every denied attempt, is recorded here.'
+            : 'Every change to the keyring, targets, charts, profiles and plans, every operation, and every denied attempt, is recorded here.'
         }
         action={
           filtered ? (
