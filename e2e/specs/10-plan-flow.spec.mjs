@@ -216,7 +216,12 @@ test(
         if ((await rows.count()) < 7) {
           throw new Error(`expected 7 operations of ${release}`);
         }
-        await rows.filter({ hasText: 'apply' }).first().click();
+        // The kind's cell: the component cell is a link to the entity.
+        await rows
+          .filter({ hasText: 'apply' })
+          .first()
+          .getByText('apply', { exact: true })
+          .click();
         await hasText(page.getByTestId('operation-progress'), /Helm revision/);
       });
 

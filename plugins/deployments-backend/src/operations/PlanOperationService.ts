@@ -846,10 +846,12 @@ export class PlanOperationService {
         outcome: `rollback to ${revision}`,
         createdAt: new Date().toISOString(),
       });
+      // A rollback someone chose leaves a deployed release; 'rolled-back'
+      // says an apply failed and Helm undid it, which the banner reports.
       await this.finishPlan(
         plan.id,
         actor,
-        'rolled-back',
+        'deployed',
         `rolled back to revision ${revision} (now revision ${status.revision})`,
       );
       const result: RollbackResult = {

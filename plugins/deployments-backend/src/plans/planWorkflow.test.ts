@@ -358,9 +358,18 @@ describe('release plan workflow (POSTGRES)', () => {
       status: 'succeeded',
       result: { helmRevision: 3 },
     });
+    // Chosen, not a failure: deployed, and the banner stays quiet.
     expect(
-      (await request(server).get(`${API}/plans/${planId}`)).body.status,
-    ).toBe('rolled-back');
+      (await request(server).get(`${API}/plans/${planId}`)).body,
+    ).toMatchObject({
+      status: 'deployed',
+      statusMessage: 'rolled back to revision 1 (now revision 3)',
+    });
+    const { failed } = (await request(server).get(`${API}/health/summary`)).body
+      .releases;
+    expect(failed.map((r: { planId: string }) => r.planId)).not.toContain(
+      planId,
+    );
 
     const wrongConfirm = await request(server)
       .post(`${API}/plans/${planId}/uninstall`)
