@@ -165,7 +165,12 @@ test(
           timeout: 60_000,
         });
         await page.getByLabel('Follow').check();
-        await hasText(page.getByTestId('logs-status'), /Following/);
+        // The followed stream starts with the tail, read as it arrives.
+        await hasText(
+          page.getByTestId('logs-status'),
+          /^Following · [1-9]\d* line\(s\)/,
+          { timeout: 30_000 },
+        );
       });
 
       await step('edit the plan: a second revision', async () => {

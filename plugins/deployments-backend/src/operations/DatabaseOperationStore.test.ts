@@ -39,8 +39,8 @@ async function seed(knex: Knex): Promise<DatabaseOperationStore> {
   // outcomes; the last one belongs to a plan that was deleted since.
   const kinds = ['dry-run', 'preflight', 'apply'] as const;
   for (let i = 0; i < 12; i++) {
-    const plan =
-      i === 11 ? 'gone-plan' : i % 2 === 0 ? 'dev-plan' : 'prod-plan';
+    let plan = i % 2 === 0 ? 'dev-plan' : 'prod-plan';
+    if (i === 11) plan = 'gone-plan';
     await knex('deployments_operations').insert({
       id: `op-${String(i).padStart(2, '0')}`,
       plan_id: plan,
