@@ -61,7 +61,8 @@ test('hello is registered from the OCI registry, pinned to the digest helm pushe
 }) => {
   await step('open the register dialog and list the versions', async () => {
     await page.goto('/deployments/charts');
-    await page.getByRole('button', { name: 'Register chart' }).click();
+    // The header's button; an empty catalog shows a second one.
+    await page.getByRole('button', { name: 'Register chart' }).first().click();
     const dialog = page.getByRole('dialog');
     await dialog
       .getByTestId('chart-reference')

@@ -403,12 +403,18 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
       },
     );
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (typeof output === 'string') {
+      res.setHeader('Cache-Control', 'no-store');
       res.send(output);
       return;
     }
+    // A followed log must reach the browser line by line. The backend's
+    // compression middleware holds small writes back until it has a block
+    // to compress, unless told not to transform; proxies honour the same
+    // header and X-Accel-Buffering.
+    res.setHeader('Cache-Control', 'no-store, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     output.on('error', () => res.end());
     // A client that goes away must end the stream, which frees its slot.
