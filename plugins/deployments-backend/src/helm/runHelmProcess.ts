@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { launchProcess } from './processLauncher';
 
 export interface HelmProcessOptions {
   binary: string;
@@ -59,11 +59,12 @@ export function runHelmProcess(
     });
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(options.binary, options.args, {
+    // Through the launcher: spawning from the backend itself stalls its loop.
+    const child = launchProcess({
+      binary: options.binary,
+      args: options.args,
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
     });
 
     const stdoutChunks: Buffer[] = [];
@@ -77,13 +78,13 @@ export function runHelmProcess(
     let spawnFailed = false;
 
     const stop = () => {
-      if (stopping || child.exitCode !== null || child.signalCode !== null) {
+      if (stopping || !child.running) {
         return;
       }
       stopping = true;
       child.kill('SIGTERM');
       killTimer = setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) {
+        if (child.running) {
           child.kill('SIGKILL');
         }
       }, options.killGraceMs);
@@ -101,7 +102,7 @@ export function runHelmProcess(
 
     const stdoutLines = lineSplitter(options.onStdoutLine);
     const stderrLines = lineSplitter(options.onStderrLine);
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.on('stdout', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdoutBytes) {
         if (!outputTooLarge) {
@@ -113,19 +114,17 @@ export function runHelmProcess(
       stdoutChunks.push(chunk);
       stdoutLines.write(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.on('stderr', (chunk: Buffer) => {
       const text = stderrLines.write(chunk);
       stderr = (stderr + text).slice(-MAX_STDERR_CHARS);
     });
 
     child.on('error', error => {
-      // Only a failed spawn reaches here before 'close'; kill errors are harmless.
-      if (child.pid === undefined) {
-        spawnFailed = true;
-        clearTimeout(deadline);
-        options.signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      }
+      // Only a failed start is reported as an error; it never closes.
+      spawnFailed = true;
+      clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(error);
     });
     child.on('close', (code, signal) => {
       clearTimeout(deadline);
