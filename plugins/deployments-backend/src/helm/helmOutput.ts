@@ -171,9 +171,9 @@ export function summarizeHelmError(stderr: string, maxLength = 2000): string {
   }
   const picked =
     start >= 0
-      ? lines
-          .slice(start)
-          .filter(line => !isDebugLine(line) && !isCancelNotice(line))
+      ? untilStackTrace(lines.slice(start)).filter(
+          line => !isDebugLine(line) && !isCancelNotice(line),
+        )
       : lines
           .filter(line => line.trim() !== '' && !isDebugLine(line))
           .slice(-5);
@@ -240,10 +240,21 @@ function failureReason(summary: string): HelmFailureReason {
   return 'failed';
 }
 
+const HELM3_DEBUG_LINE = /^[\w.-]+\.go:\d+: .*\[debug\] /;
+
 function isDebugLine(line: string): boolean {
-  return (
-    /^level=\w+ msg=/.test(line) || /^[\w.-]+\.go:\d+: \[debug\] /.test(line)
-  );
+  // helm 4: `level=DEBUG msg=...`; helm 3: `file.go:86: [debug] ...`, since
+  // 3.1x with a timestamp before `[debug]`.
+  return /^level=\w+ msg=/.test(line) || HELM3_DEBUG_LINE.test(line);
+}
+
+/**
+ * The error's own lines: with --debug, helm 3 follows its `Error:` line with
+ * the error again as a debug line, then a Go stack trace.
+ */
+function untilStackTrace(lines: string[]): string[] {
+  const end = lines.findIndex(line => HELM3_DEBUG_LINE.test(line));
+  return end === -1 ? lines : lines.slice(0, end);
 }
 
 function isCancelNotice(line: string): boolean {
