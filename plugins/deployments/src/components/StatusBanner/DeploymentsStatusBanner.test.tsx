@@ -25,6 +25,23 @@ describe('DeploymentsStatusBanner', () => {
     ).toHaveAttribute('href', '/deployments/keyring');
   });
 
+  it('asks for a bootstrap, not an unlock, when there is no keyring yet', async () => {
+    // The summary's status is 'sealed' for a missing keyring too.
+    const api = fakeDeploymentsApi({
+      getHealthSummary: async () => ({
+        ...healthyHealth,
+        status: 'sealed',
+        keyring: 'uninitialized',
+      }),
+    });
+    await renderDeployments(<DeploymentsStatusBanner />, { api });
+    expect(
+      await screen.findByText(/Deployments are not set up yet/),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/keyring is sealed/)).toBeNull();
+    expect(screen.getByText(/to bootstrap one/)).toBeInTheDocument();
+  });
+
   it('names unreachable targets and failed or pending releases', async () => {
     const api = fakeDeploymentsApi({
       getHealthSummary: async () => ({

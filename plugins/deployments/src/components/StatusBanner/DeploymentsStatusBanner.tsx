@@ -98,6 +98,26 @@ export function DeploymentsStatusBanner(props: DeploymentsStatusBannerProps) {
     <Link to={keyringLink}>Open the keyring</Link>
   ) : undefined;
 
+  // Checked first: the summary's status is 'sealed' for any keyring that
+  // is not unlocked, a missing one included.
+  if (health.keyring === 'uninitialized') {
+    return (
+      <Box mb={2} data-testid="deployments-status-banner">
+        <WarningPanel
+          severity="info"
+          title="Deployments are not set up yet"
+          defaultExpanded
+          message={
+            <>
+              There is no keyring to protect cluster credentials.{' '}
+              {unlock && <>{unlock} to bootstrap one.</>}
+            </>
+          }
+        />
+      </Box>
+    );
+  }
+
   if (health.keyring === 'sealed' || health.status === 'sealed') {
     return (
       <Box mb={2} data-testid="deployments-status-banner">
@@ -116,23 +136,6 @@ export function DeploymentsStatusBanner(props: DeploymentsStatusBannerProps) {
       </Box>
     );
   }
-  if (health.keyring === 'uninitialized') {
-    return (
-      <Box mb={2} data-testid="deployments-status-banner">
-        <WarningPanel
-          severity="info"
-          title="Deployments are not set up yet"
-          message={
-            <>
-              There is no keyring to protect cluster credentials.{' '}
-              {unlock && <>{unlock} to bootstrap one.</>}
-            </>
-          }
-        />
-      </Box>
-    );
-  }
-
   const problems = describeProblems(health);
   if (problems.length > 0) {
     return (
