@@ -114,6 +114,21 @@ const routes: Array<
   ['get', `/plans/${ID}/pods`],
   ['get', `/plans/${ID}/logs?pod=p`],
   ['get', '/operations'],
+  ['get', `/operations/${ID}`],
+  ['get', `/operations/${ID}/lines`],
+  ['post', `/operations/${ID}/cancel`],
+  [
+    'get',
+    `/charts/versions?reference=${encodeURIComponent(
+      'oci://registry.example/charts/hello',
+    )}`,
+  ],
+  [
+    'put',
+    '/registries/registry.example/credentials',
+    { username: 'u', password: 'p' },
+  ],
+  ['delete', '/registries/registry.example/credentials'],
 ];
 
 describe('deploymentsPlugin', () => {

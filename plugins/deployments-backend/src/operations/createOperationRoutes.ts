@@ -25,19 +25,30 @@ export function createOperationRoutes(
   const { httpAuth, authorizer, audit, runner, operationStore, plans } =
     context;
 
-  /** Access to an operation follows its plan (conditions included). */
-  const authorizeFor = async (
+  /**
+   * The operation, if the caller may act on its plan (conditions included).
+   * The decision comes before the lookup's outcome, so a denied caller
+   * learns nothing about which operations exist.
+   */
+  const authorizedOperation = async (
     credentials: Parameters<typeof authorizer.authorize>[0],
     permission: typeof deploymentsPlanReadPermission,
-    planId: string,
-  ) =>
-    authorizer.authorizeLoaded(
+    id: string,
+  ) => {
+    const operation = await operationStore.get(id);
+    const plan = operation
+      ? await plans.getStored(operation.planId).catch(() => undefined)
+      : undefined;
+    await authorizer.authorizeLoaded(
       credentials,
       permission,
-      await plans.getStored(planId).catch(() => undefined),
+      plan,
       planPermissionRules,
-      `Release plan ${planId}`,
+      `Operation ${id}`,
     );
+    // A plan was found, so was its operation.
+    return operation!;
+  };
 
   router.get('/operations', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
@@ -75,13 +86,11 @@ export function createOperationRoutes(
         kind: 'read',
       },
       async () => {
-        const found = await runner.get(req.params.id);
-        await authorizeFor(
+        return authorizedOperation(
           credentials,
           deploymentsPlanReadPermission,
-          found.planId,
+          req.params.id,
         );
-        return found;
       },
     );
     res.json(toApiOperation(operation));
@@ -99,11 +108,10 @@ export function createOperationRoutes(
         kind: 'read',
       },
       async () => {
-        const found = await runner.get(req.params.id);
-        await authorizeFor(
+        const found = await authorizedOperation(
           credentials,
           deploymentsPlanReadPermission,
-          found.planId,
+          req.params.id,
         );
         return operationStore.linesAfter(
           found.id,
@@ -126,11 +134,10 @@ export function createOperationRoutes(
         subject: req.params.id,
       },
       async () => {
-        const found = await runner.get(req.params.id);
-        await authorizeFor(
+        const found = await authorizedOperation(
           credentials,
           deploymentsPlanApplyPermission,
-          found.planId,
+          req.params.id,
         );
         return runner.cancel(found.id);
       },
