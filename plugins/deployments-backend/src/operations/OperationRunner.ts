@@ -13,13 +13,14 @@ import {
   ReleaseKey,
   StoredOperation,
 } from './DatabaseOperationStore';
+import { redactOperationOutput } from './redactOperationOutput';
 
 /** What an executor gets while it runs. */
 export interface OperationContext {
   operationId: string;
   /** Aborted on cancel (from any replica) and on backend shutdown. */
   signal: AbortSignal;
-  /** A progress line; secrets must already be redacted. */
+  /** A progress line; the runner redacts the operation's secrets in it before storing it. */
   line(text: string): void;
   setInputsHash(inputsHash: string): Promise<void>;
 }
@@ -38,6 +39,12 @@ export interface StartOperation extends ReleaseKey {
   actor: string;
   targetName: string;
   inputsHash?: string;
+  /**
+   * Secret values the operation works with (a profile's). They are redacted,
+   * in every encoded form, from the result, the error and every progress
+   * line before anything is stored, so no reader of the operation sees them.
+   */
+  secretStrings?: string[];
   execute(context: OperationContext): Promise<OperationOutcome>;
   /** Called once with the final record, e.g. to update the plan's status. */
   onFinished?(operation: StoredOperation): Promise<void>;
@@ -184,6 +191,7 @@ export class OperationRunner {
     controller: AbortController,
   ): Promise<void> {
     const started = Date.now();
+    const redact = redactOperationOutput(request.secretStrings);
     let seq = 0;
     let buffer: OperationLine[] = [];
     let flushing: Promise<void> = Promise.resolve();
@@ -230,10 +238,11 @@ export class OperationRunner {
         buffer.push({
           seq,
           at: new Date().toISOString(),
+          // Redacted before it is cut, so no part of a secret is left over.
           text:
             seq === MAX_LINES
               ? `(output truncated after ${MAX_LINES} lines)`
-              : text.slice(0, MAX_LINE_LENGTH),
+              : redact.text(text).slice(0, MAX_LINE_LENGTH),
         });
       },
       setInputsHash: inputsHash =>
@@ -261,8 +270,9 @@ export class OperationRunner {
     await flush();
     await this.store.finish(operation.id, {
       status: outcome.status,
-      result: outcome.result,
-      error: outcome.error,
+      result: redact.value(outcome.result),
+      error:
+        outcome.error === undefined ? undefined : redact.text(outcome.error),
       finishedAt: new Date().toISOString(),
       durationMs: Date.now() - started,
     });

@@ -320,6 +320,7 @@ export class PlanOperationService {
       targetName: target.name,
       namespace: plan.namespace,
       releaseName: plan.releaseName,
+      secretStrings: inputs.profile?.secretStrings,
       execute,
       onFinished: this.onFinished,
     });
