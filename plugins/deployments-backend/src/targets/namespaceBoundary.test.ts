@@ -1,10 +1,13 @@
 import {
   checkManifestBoundary,
+  CORE_CLUSTER_SCOPED_KINDS,
+  inspectManifestBoundary,
   isNamespaceAllowed,
   ManifestObject,
   NamespaceBoundary,
   ScopeLookup,
   validateAllowlistPattern,
+  validateClusterScopedKind,
 } from './namespaceBoundary';
 
 function boundary(
@@ -356,6 +359,214 @@ describe('checkManifestBoundary', () => {
       'v1 Secret s',
       'rbac.authorization.k8s.io/v1 ClusterRole admin',
       'rbac.authorization.k8s.io/v1 RoleBinding kube-system/rb',
+    ]);
+  });
+});
+
+describe('validateClusterScopedKind', () => {
+  it.each([
+    'Namespace',
+    'Node',
+    'PersistentVolume',
+    'ComponentStatus',
+    'rbac.authorization.k8s.io/ClusterRole',
+    'rbac.authorization.k8s.io/ClusterRoleBinding',
+    'apiextensions.k8s.io/CustomResourceDefinition',
+    'storage.k8s.io/CSIDriver',
+    'cert-manager.io/ClusterIssuer',
+    'example.com/Widget2',
+    'policy/PodSecurityPolicy',
+  ])('accepts %s', entry => {
+    expect(validateClusterScopedKind(entry)).toBeUndefined();
+  });
+
+  it('refuses a bare kind of another group, giving the expected form', () => {
+    expect(validateClusterScopedKind('ClusterRole')).toBe(
+      '"ClusterRole" is not a core kind; write it as group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole',
+    );
+    expect(validateClusterScopedKind('StorageClass')).toBe(
+      '"StorageClass" is not a core kind; write it as group/Kind, e.g. storage.k8s.io/StorageClass',
+    );
+    expect(validateClusterScopedKind('Widget')).toMatch(
+      /^"Widget" is not a core kind; write it as group\/Kind with the kind's API group, e\.g\. rbac\.authorization\.k8s\.io\/ClusterRole$/,
+    );
+  });
+
+  it.each([
+    ['', /is empty/],
+    ['clusterrole', /not a Kubernetes kind.*UpperCamelCase/],
+    ['rbac.authorization.k8s.io/clusterRole', /"clusterRole" is not a/],
+    ['rbac.authorization.k8s.io/Cluster-Role', /not a Kubernetes kind/],
+    ['rbac.authorization.k8s.io/v1/ClusterRole', /more than one '\/'/],
+    ['v1/Namespace', /"v1" is a version, not an API group/],
+    ['v1beta1/Widget', /is a version/],
+    ['/Namespace', /core kinds are written without a group; write Namespace/],
+    ['core/Node', /write Node$/],
+    ['core/ConfigMap', /not a cluster-scoped kind of the core group/],
+    ['Rbac.Authorization.k8s.io/ClusterRole', /not a valid API group/],
+    ['rbac..k8s.io/ClusterRole', /not a valid API group/],
+    ['-rbac.k8s.io/ClusterRole', /not a valid API group/],
+    ['rbac_k8s.io/ClusterRole', /not a valid API group/],
+    [`${'a'.repeat(64)}.io/ClusterRole`, /not a valid API group/],
+    ['ConfigMap', /not a core kind/],
+    ['Deployment', /not a core kind/],
+    [`example.com/${'A'.repeat(400)}`, /longer than/],
+  ])('refuses %j', (entry, reason) => {
+    expect(validateClusterScopedKind(entry)).toMatch(reason);
+  });
+
+  it('names the entry it refuses', () => {
+    expect(validateClusterScopedKind('core/ConfigMap')).toMatch(
+      /^"core\/ConfigMap"/,
+    );
+  });
+
+  it('knows the core group as discovery reports it', () => {
+    expect([...CORE_CLUSTER_SCOPED_KINDS].sort()).toEqual([
+      'ComponentStatus',
+      'Namespace',
+      'Node',
+      'PersistentVolume',
+    ]);
+  });
+
+  it('accepts every form that checkManifestBoundary can match', () => {
+    // The key checkManifestBoundary builds for a cluster-scoped object is Kind or group/Kind.
+    for (const key of [
+      'Namespace',
+      'rbac.authorization.k8s.io/ClusterRole',
+      'apiextensions.k8s.io/CustomResourceDefinition',
+    ]) {
+      expect(validateClusterScopedKind(key)).toBeUndefined();
+    }
+  });
+});
+
+describe('objects in other allowed namespaces', () => {
+  const role = (namespace: unknown): ManifestObject =>
+    ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'auth-reader', namespace },
+    } as ManifestObject);
+  const opted = (allowedNamespaces: string[]): NamespaceBoundary => ({
+    allowedNamespaces,
+    allowedClusterScopedKinds: [],
+    allowObjectsInOtherAllowedNamespaces: true,
+  });
+  const inspect = (b: NamespaceBoundary, objects: ManifestObject[]) =>
+    inspectManifestBoundary({
+      boundary: b,
+      releaseNamespace: 'team-a',
+      objects,
+      scopeOf,
+    });
+
+  it('refuses them by default, saying the target could allow it', () => {
+    const result = inspect(boundary(['team-a', 'kube-system']), [
+      role('kube-system'),
+    ]);
+    expect(result).toEqual({
+      violations: [
+        {
+          object:
+            'rbac.authorization.k8s.io/v1 RoleBinding kube-system/auth-reader',
+          reason: expect.stringMatching(
+            /outside the release namespace "team-a"; the namespace is allowed by this target, but the target does not allow objects in its other allowed namespaces/,
+          ),
+        },
+      ],
+      otherNamespaceObjects: [],
+    });
+    expect(
+      checkManifestBoundary({
+        boundary: {
+          ...boundary(['team-a', 'kube-system']),
+          allowObjectsInOtherAllowedNamespaces: false,
+        },
+        releaseNamespace: 'team-a',
+        objects: [role('kube-system')],
+        scopeOf,
+      }),
+    ).toHaveLength(1);
+  });
+
+  it('lets them through when the target opts in, and lists them', () => {
+    const objects = [
+      role('kube-system'),
+      role('team-a'),
+      role(undefined),
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'c', namespace: 'team-b-web' },
+      },
+    ];
+    const b = opted(['team-a', 'kube-system', 'team-b-*']);
+    expect(inspect(b, objects)).toEqual({
+      violations: [],
+      otherNamespaceObjects: [
+        {
+          object:
+            'rbac.authorization.k8s.io/v1 RoleBinding kube-system/auth-reader',
+          namespace: 'kube-system',
+        },
+        { object: 'v1 ConfigMap team-b-web/c', namespace: 'team-b-web' },
+      ],
+    });
+    expect(
+      checkManifestBoundary({
+        boundary: b,
+        releaseNamespace: 'team-a',
+        objects,
+        scopeOf,
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['a namespace outside the allowlist', 'kube-public'],
+    ['an empty namespace', ''],
+    ['an invalid namespace', 'Kube-System'],
+    ['a namespace that is not a string', 42],
+    ['a namespace that is a list', ['kube-system']],
+  ])('still refuses %s', (_, namespace) => {
+    const result = inspect(opted(['team-a', 'kube-system', '*-system']), [
+      role(namespace),
+    ]);
+    expect(result.otherNamespaceObjects).toEqual([]);
+    expect(result.violations).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(
+          /outside the release namespace "team-a" and outside the namespaces this target allows$/,
+        ),
+      }),
+    ]);
+  });
+
+  it('changes nothing for cluster-scoped kinds or the release namespace', () => {
+    const b = opted(['team-a', 'kube-system']);
+    expect(
+      inspect(b, [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: 'x', namespace: 'kube-system' },
+        },
+      ]).violations,
+    ).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(/cluster-scoped kind/),
+      }),
+    ]);
+    const outside = inspectManifestBoundary({
+      boundary: b,
+      releaseNamespace: 'team-c',
+      objects: [role('kube-system')],
+      scopeOf,
+    });
+    expect(outside.violations.map(v => v.object)).toEqual([
+      'release namespace "team-c"',
     ]);
   });
 });
