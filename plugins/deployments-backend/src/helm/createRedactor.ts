@@ -98,9 +98,14 @@ function foldedPatterns(secrets: Iterable<string>): RegExp[] {
  * A redactor for helm's output and for everything an operation stores. Each
  * secret is redacted in every form of {@link secretForms}, and across line
  * folds when it holds spaces. Overlapping matches are replaced as one, so no
- * part of a secret stays visible next to the marker.
+ * part of a secret stays visible next to the marker ({@link REDACTED} unless
+ * another is given).
  */
-export function createRedactor(secrets: Iterable<string>): Redactor {
+export function createRedactor(
+  secrets: Iterable<string>,
+  options: { marker?: string } = {},
+): Redactor {
+  const marker = options.marker ?? REDACTED;
   const list = [...secrets];
   const forms = secretForms(list);
   const patterns = foldedPatterns(list);
@@ -129,7 +134,7 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
     for (const [start, end] of spans) {
       if (end <= done) continue;
       if (start >= done) {
-        redacted += text.slice(done, start) + REDACTED;
+        redacted += text.slice(done, start) + marker;
       }
       // else it overlaps the span just replaced: extend that one.
       done = end;

@@ -117,10 +117,12 @@ describe.each(databases.eachSupportedId())(
       expect(leaks(rows)).toEqual([]);
       expect(stored?.error).toBe('refused [redacted]');
       const dryRun = stored?.result as DryRunResult;
+      // Values use a marker YAML reads as a plain string.
       expect(dryRun.objects[0].manifest).toBe(
-        'data:\n  password: [redacted]\n  encoded: [redacted]\n',
+        'data:\n  password: (redacted)\n  encoded: (redacted)\n',
       );
-      expect(dryRun.notes).toBe('password [redacted]');
+      expect(dryRun.notes).toBe('password (redacted)');
+      expect(dryRun.violations[0].object).toBe('v1/ConfigMap/(redacted)');
       expect(storedLines.map(l => l.text)).toEqual([
         'rendering with [redacted]',
         // Cut after redaction: no prefix of the secret survives the cut.

@@ -1,4 +1,4 @@
-import { stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { redactOperationOutput } from './redactOperationOutput';
 
 const SECRET = 'pw-5f3a9c1e77';
@@ -17,7 +17,12 @@ describe('redactOperationOutput', () => {
           manifest: stringifyYaml({
             kind: 'ConfigMap',
             metadata: { annotations: { [`note-${SECRET}`]: SECRET } },
-            data: { plain: SECRET, encoded: b64, hex, url: `db://u:${SECRET}@h` },
+            data: {
+              plain: SECRET,
+              encoded: b64,
+              hex,
+              url: `db://u:${SECRET}@h`,
+            },
           }),
           diff: `+  plain: ${SECRET}\n+  encoded: ${b64}`,
         },
@@ -30,32 +35,49 @@ describe('redactOperationOutput', () => {
     for (const form of [SECRET, b64, hex]) {
       expect(text.includes(form)).toBe(false);
     }
-    expect(redacted.notes).toBe('Your password is [redacted] ([redacted])');
+    expect(redacted.notes).toBe('Your password is (redacted) ((redacted))');
     expect(redacted).toMatchObject({
       type: 'dry-run',
       passed: true,
-      '[redacted]': { count: 3 },
+      '(redacted)': { count: 3 },
     });
     expect(redacted.objects[0].diff).toBe(
-      '+  plain: [redacted]\n+  encoded: [redacted]',
+      '+  plain: (redacted)\n+  encoded: (redacted)',
     );
     // The input is left as it was.
-    expect(result.notes).toContain(SECRET);
+    expect(result.notes.includes(SECRET)).toBe(true);
   });
 
-  it('keeps a redacted manifest readable as YAML', () => {
+  it('keeps a redacted manifest YAML of the same shape', () => {
     const redact = redactOperationOutput([SECRET]);
-    const manifest = redact.text(
-      stringifyYaml({ data: { a: SECRET, b: `${SECRET}-suffix`, c: 'x' } }),
+    const manifest = stringifyYaml({
+      metadata: { name: 'c', annotations: { a: SECRET } },
+      data: { a: SECRET, b: `${SECRET}-suffix`, c: 'x', [SECRET]: 'k' },
+      list: [SECRET, { b: `${SECRET}x` }],
+    });
+    const redacted = redact.value({ manifest }).manifest;
+    expect(parseYaml(redacted)).toEqual({
+      metadata: { name: 'c', annotations: { a: '(redacted)' } },
+      data: {
+        a: '(redacted)',
+        b: '(redacted)-suffix',
+        c: 'x',
+        '(redacted)': 'k',
+      },
+      list: ['(redacted)', { b: '(redacted)x' }],
+    });
+  });
+
+  it('redacts texts with the marker of helm lines', () => {
+    expect(redactOperationOutput([SECRET]).text(`error near ${b64}`)).toBe(
+      'error near [redacted]',
     );
-    expect(manifest).toContain('[redacted]');
-    expect(manifest).toContain('c: x');
   });
 
   it('keeps keys that redact alike apart', () => {
     const redact = redactOperationOutput([SECRET]);
     const redacted = redact.value({ [SECRET]: 1, [b64]: 2 });
-    expect(redacted).toEqual({ '[redacted]': 1, '[redacted] (2)': 2 });
+    expect(redacted).toEqual({ '(redacted)': 1, '(redacted) (2)': 2 });
   });
 
   it('treats a "__proto__" key as data', () => {
@@ -63,7 +85,7 @@ describe('redactOperationOutput', () => {
     const value = JSON.parse(`{"__proto__": {"x": "${SECRET}"}}`);
     const redacted = redact.value(value);
     expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
-    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"x":"[redacted]"}}');
+    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"x":"(redacted)"}}');
   });
 
   it('redacts what other objects turn into as JSON', () => {
@@ -72,7 +94,7 @@ describe('redactOperationOutput', () => {
       constructor(readonly inner: string) {}
     }
     expect(redact.value({ held: new Holder(SECRET) })).toEqual({
-      held: { inner: '[redacted]' },
+      held: { inner: '(redacted)' },
     });
   });
 
@@ -81,8 +103,5 @@ describe('redactOperationOutput', () => {
     expect(redactOperationOutput(undefined).value(value)).toBe(value);
     expect(redactOperationOutput(['abc']).value(value)).toEqual(value);
     expect(redactOperationOutput([SECRET]).value(undefined)).toBeUndefined();
-    expect(redactOperationOutput([SECRET]).text(`e: ${SECRET}`)).toBe(
-      'e: [redacted]',
-    );
   });
 });

@@ -2,13 +2,25 @@ import { createRedactor, Redactor } from '../helm/createRedactor';
 
 /** Redacts the secrets of one operation in a text or in a JSON value. */
 export interface OperationOutputRedactor {
-  /** A progress line or an error message. */
+  /** A progress line or an error message; secrets become `[redacted]`, as in helm's own lines. */
   text: Redactor;
-  /** A copy of a JSON value with every string redacted, object keys included. */
+  /**
+   * A copy of a JSON value with every string redacted, object keys
+   * included; secrets become {@link VALUE_MARKER}.
+   */
   value<T>(value: T): T;
 }
 
-const REDACTED_TOO_DEEP = '[redacted: nested too deeply]';
+/**
+ * The marker in values. Their strings hold YAML (manifests, diffs) that is
+ * read back (preflight parses the dry-run's manifests): `[redacted]` would
+ * turn a plain scalar into a list, or break it when more text follows, so the
+ * marker is one YAML reads as plain text anywhere, in the style of the
+ * `(hmac-sha256:…)` markers of Secret values.
+ */
+export const VALUE_MARKER = '(redacted)';
+
+const REDACTED_TOO_DEEP = '(redacted: nested too deeply)';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -30,10 +42,11 @@ export function redactOperationOutput(
 ): OperationOutputRedactor {
   const list = [...(secrets ?? [])];
   const text = createRedactor(list);
+  const inValue = createRedactor(list, { marker: VALUE_MARKER });
   // Without secrets there is nothing to redact: skip the copy too.
   const active = list.length > 0;
   const walk = (value: unknown, depth: number): unknown => {
-    if (typeof value === 'string') return text(value);
+    if (typeof value === 'string') return inValue(value);
     if (depth > 200) {
       // Operation output is JSON from our own code; a deeper value is not
       // expected, and is dropped rather than stored unredacted.
@@ -44,10 +57,10 @@ export function redactOperationOutput(
       const entries: Array<[string, unknown]> = [];
       const seen = new Set<string>();
       for (const [key, child] of Object.entries(value)) {
-        let redactedKey = text(key);
+        let redactedKey = inValue(key);
         // Two keys that redact alike both stay, told apart by a suffix.
         for (let n = 2; seen.has(redactedKey); n++) {
-          redactedKey = `${text(key)} (${n})`;
+          redactedKey = `${inValue(key)} (${n})`;
         }
         seen.add(redactedKey);
         entries.push([redactedKey, walk(child, depth + 1)]);
