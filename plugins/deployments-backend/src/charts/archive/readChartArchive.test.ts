@@ -403,6 +403,21 @@ describe('readChartArchive', () => {
         /has a top-level field other than apiVersion, kind, metadata, spec, status/,
       ],
       [
+        // Kubernetes' unstructured decoder reads any object with items as a
+        // list, and helm's builder creates each item.
+        'a CRD with items',
+        {
+          'crds/items.yaml': `${crd(
+            'widgets.example.com',
+          )}items:\n  - ${JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'x', namespace: 'team-b' },
+          })}\n`,
+        },
+        /has a top-level field other than apiVersion, kind, metadata, spec, status/,
+      ],
+      [
         'a CRD without a name',
         {
           'crds/noname.yaml': crd('widgets.example.com').replace(
