@@ -24,8 +24,18 @@ export interface Target {
   };
   /** Exact namespace names and simple globs (`team-a-*`); empty allows nothing. */
   allowedNamespaces: string[];
-  /** Cluster-scoped kinds a chart may create: `Kind` or `group/Kind`; empty allows none. */
+  /**
+   * Cluster-scoped kinds a chart may create: `Kind` for the core group
+   * (Namespace, Node, PersistentVolume, ComponentStatus), `group/Kind`
+   * otherwise, e.g. `rbac.authorization.k8s.io/ClusterRole`; empty allows none.
+   */
   allowedClusterScopedKinds: string[];
+  /**
+   * Whether a chart's namespaced objects may live in any namespace the
+   * allowlist allows (e.g. a Role in kube-system), not only in the release
+   * namespace. Never outside the allowlist; dry-runs list such objects.
+   */
+  allowObjectsInOtherAllowedNamespaces: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls: boolean;
   revision: number;
@@ -33,6 +43,12 @@ export interface Target {
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
+  /**
+   * Stored settings that today's rules refuse (written before they existed),
+   * e.g. an allowed cluster-scoped kind without its group; such an entry
+   * matches nothing until the target is updated.
+   */
+  warnings?: string[];
 }
 
 /** The credential part of creating a target or replacing its credentials. @public */

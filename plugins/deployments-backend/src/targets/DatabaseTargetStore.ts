@@ -18,6 +18,8 @@ export interface StoredTarget {
   credentialsUpdatedAt?: string;
   allowedNamespaces: string[];
   allowedClusterScopedKinds: string[];
+  /** Namespaced objects may live in any allowed namespace, not only the release's. */
+  allowObjectsInOtherAllowedNamespaces: boolean;
   impersonateUser?: string;
   impersonateGroups?: string[];
   allowInsecureTls: boolean;
@@ -51,6 +53,7 @@ type TargetRow = {
   credentials_updated_at: string | null;
   allowed_namespaces: string;
   allowed_cluster_kinds: string;
+  allow_objects_in_other_allowed_namespaces: boolean | number;
   impersonate_user: string | null;
   impersonate_groups: string | null;
   allow_insecure_tls: boolean | number;
@@ -77,6 +80,10 @@ function fromRow(row: TargetRow): StoredTarget {
     credentialsUpdatedAt: row.credentials_updated_at ?? undefined,
     allowedNamespaces: JSON.parse(row.allowed_namespaces),
     allowedClusterScopedKinds: JSON.parse(row.allowed_cluster_kinds),
+    // SQLite returns booleans as 0/1.
+    allowObjectsInOtherAllowedNamespaces: Boolean(
+      row.allow_objects_in_other_allowed_namespaces,
+    ),
     impersonateUser: row.impersonate_user ?? undefined,
     impersonateGroups: row.impersonate_groups
       ? JSON.parse(row.impersonate_groups)
@@ -107,6 +114,8 @@ function toRow(target: StoredTarget): TargetRow {
     credentials_updated_at: target.credentialsUpdatedAt ?? null,
     allowed_namespaces: JSON.stringify(target.allowedNamespaces),
     allowed_cluster_kinds: JSON.stringify(target.allowedClusterScopedKinds),
+    allow_objects_in_other_allowed_namespaces:
+      target.allowObjectsInOtherAllowedNamespaces,
     impersonate_user: target.impersonateUser ?? null,
     impersonate_groups: target.impersonateGroups
       ? JSON.stringify(target.impersonateGroups)

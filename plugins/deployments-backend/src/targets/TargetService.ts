@@ -20,6 +20,7 @@ import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
 import {
   NamespaceBoundary,
   validateAllowlistPattern,
+  validateClusterScopedKind,
 } from './namespaceBoundary';
 
 /** Everything about a target except its credentials. */
@@ -31,6 +32,7 @@ export interface TargetSettingsInput {
   caData?: string;
   allowedNamespaces?: string[];
   allowedClusterScopedKinds?: string[];
+  allowObjectsInOtherAllowedNamespaces?: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls?: boolean;
 }
@@ -46,7 +48,6 @@ export interface CreateTargetInput extends TargetSettingsInput {
  */
 export type TargetUsageLookup = (targetId: string) => Promise<string[]>;
 
-const CLUSTER_KIND = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/;
 const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
 const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
@@ -126,6 +127,7 @@ export class TargetService {
       credentialsVersion: 0,
       allowedNamespaces: [],
       allowedClusterScopedKinds: [],
+      allowObjectsInOtherAllowedNamespaces: false,
       allowInsecureTls: false,
       revision: 1,
       createdAt: now,
@@ -221,6 +223,8 @@ export class TargetService {
     return {
       allowedNamespaces: target.allowedNamespaces,
       allowedClusterScopedKinds: target.allowedClusterScopedKinds,
+      allowObjectsInOtherAllowedNamespaces:
+        target.allowObjectsInOtherAllowedNamespaces,
     };
   }
 
@@ -392,19 +396,21 @@ function applySettings(
     next.allowedNamespaces = [...new Set(input.allowedNamespaces)];
   }
   if (input.allowedClusterScopedKinds !== undefined) {
-    const invalid = input.allowedClusterScopedKinds.filter(
-      k => !CLUSTER_KIND.test(k),
-    );
-    if (invalid.length) {
+    const problems = input.allowedClusterScopedKinds
+      .map(entry => validateClusterScopedKind(entry))
+      .filter((problem): problem is string => problem !== undefined);
+    if (problems.length) {
       throw new InputError(
-        `Invalid cluster-scoped kinds (use Kind or group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole): ${invalid.join(
-          ', ',
-        )}`,
+        `Invalid allowed cluster-scoped kinds: ${problems.join('; ')}`,
       );
     }
     next.allowedClusterScopedKinds = [
       ...new Set(input.allowedClusterScopedKinds),
     ];
+  }
+  if (input.allowObjectsInOtherAllowedNamespaces !== undefined) {
+    next.allowObjectsInOtherAllowedNamespaces =
+      input.allowObjectsInOtherAllowedNamespaces;
   }
   if (input.impersonate !== undefined) {
     const user = input.impersonate.user?.trim() || undefined;
@@ -453,6 +459,7 @@ function validateComplete(target: StoredTarget) {
 }
 
 function toApiTarget(target: StoredTarget): Target {
+  const warnings = describeTargetSettingProblems(target);
   return {
     name: target.name,
     displayName: target.displayName,
@@ -468,6 +475,8 @@ function toApiTarget(target: StoredTarget): Target {
     },
     allowedNamespaces: target.allowedNamespaces,
     allowedClusterScopedKinds: target.allowedClusterScopedKinds,
+    allowObjectsInOtherAllowedNamespaces:
+      target.allowObjectsInOtherAllowedNamespaces,
     impersonate:
       target.impersonateUser || target.impersonateGroups
         ? { user: target.impersonateUser, groups: target.impersonateGroups }
@@ -478,5 +487,24 @@ function toApiTarget(target: StoredTarget): Target {
     createdBy: target.createdBy,
     updatedAt: target.updatedAt,
     updatedBy: target.updatedBy,
+    ...(warnings.length ? { warnings } : {}),
   };
+}
+
+/**
+ * What is wrong with a target's stored settings by today's rules. Rows
+ * written before the allowed cluster-scoped kinds were validated may hold an
+ * entry such as a bare 'ClusterRole': it matches no object (the boundary
+ * fails closed), and the API says so until an update replaces the list, which
+ * is then validated like any other.
+ */
+export function describeTargetSettingProblems(
+  target: Pick<StoredTarget, 'allowedClusterScopedKinds'>,
+): string[] {
+  return target.allowedClusterScopedKinds.flatMap(entry => {
+    const problem = validateClusterScopedKind(entry);
+    return problem
+      ? [`allowed cluster-scoped kinds: ${problem}; it matches nothing`]
+      : [];
+  });
 }

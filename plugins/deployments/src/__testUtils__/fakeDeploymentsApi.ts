@@ -42,6 +42,7 @@ export const teamATarget: Target = {
   credentials: { set: true, fingerprint: 'hmac-sha256:0123456789abcdef' },
   allowedNamespaces: ['team-a'],
   allowedClusterScopedKinds: [],
+  allowObjectsInOtherAllowedNamespaces: false,
   allowInsecureTls: false,
   revision: 3,
   createdAt: '2026-11-23T00:00:00Z',

@@ -33,6 +33,8 @@ export interface TargetSettingsInput {
   caData?: string;
   allowedNamespaces?: string[];
   allowedClusterScopedKinds?: string[];
+  /** Namespaced objects may live in any allowed namespace, not only the release's. */
+  allowObjectsInOtherAllowedNamespaces?: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls?: boolean;
 }

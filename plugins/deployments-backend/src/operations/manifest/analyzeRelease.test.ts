@@ -79,6 +79,58 @@ describe('analyzeRelease against the real cluster', () => {
     expect(violations).toHaveLength(2);
   });
 
+  it('lets the escape chart through a target that allows its kinds and other namespaces, listing the object in kube-system', async () => {
+    const objects = parseRenderedRelease({
+      manifest: await render('escape', 't-analyze-escape'),
+      hooks: [],
+    });
+    const platform = {
+      allowedNamespaces: ['team-a', 'kube-system'],
+      allowedClusterScopedKinds: ['rbac.authorization.k8s.io/ClusterRole'],
+      allowObjectsInOtherAllowedNamespaces: true,
+    };
+    const analysis = analyzeRelease({
+      objects,
+      boundary: platform,
+      releaseNamespace: 'team-a',
+      discovery,
+    });
+    expect(analysis.violations).toEqual([]);
+    expect(
+      analysis.warnings.filter(w => w.code === 'other-allowed-namespace'),
+    ).toEqual([
+      {
+        object: 'v1 ConfigMap kube-system/t-analyze-escape-outside',
+        code: 'other-allowed-namespace',
+        message: expect.stringMatching(
+          /^in namespace "kube-system", not the release namespace "team-a": allowed because the target/,
+        ),
+      },
+    ]);
+
+    // Without the setting, or without kube-system in the allowlist, it is refused.
+    for (const refusing of [
+      { ...platform, allowObjectsInOtherAllowedNamespaces: false },
+      { ...platform, allowedNamespaces: ['team-a'] },
+    ]) {
+      const refused = analyzeRelease({
+        objects,
+        boundary: refusing,
+        releaseNamespace: 'team-a',
+        discovery,
+      });
+      expect(refused.violations).toEqual([
+        {
+          object: 'v1 ConfigMap kube-system/t-analyze-escape-outside',
+          reason: expect.stringContaining('outside the release namespace'),
+        },
+      ]);
+      expect(refused.warnings.map(w => w.code)).not.toContain(
+        'other-allowed-namespace',
+      );
+    }
+  });
+
   it('checks hooks as well, and refuses kinds the cluster does not serve', () => {
     const objects = parseRenderedRelease({
       manifest:

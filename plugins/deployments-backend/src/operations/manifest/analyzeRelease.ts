@@ -1,7 +1,7 @@
 import { ClusterDiscovery } from '../../cluster/ClusterDiscovery';
 import {
   BoundaryViolation,
-  checkManifestBoundary,
+  inspectManifestBoundary,
   ManifestObject,
   NamespaceBoundary,
 } from '../../targets/namespaceBoundary';
@@ -34,6 +34,7 @@ export const WARNING_CODES = [
   'host-network',
   'host-pid',
   'host-ipc',
+  'other-allowed-namespace',
 ] as const;
 
 type Code = (typeof WARNING_CODES)[number];
@@ -51,14 +52,25 @@ export function analyzeRelease(options: {
   discovery: Pick<ClusterDiscovery, 'scopeOf'>;
 }): ReleaseAnalysis {
   const { objects, boundary, releaseNamespace, discovery } = options;
-  const violations = checkManifestBoundary({
+  const { violations, otherNamespaceObjects } = inspectManifestBoundary({
     boundary,
     releaseNamespace,
-    // checkManifestBoundary checks the shape itself; rendered objects are not trusted.
+    // inspectManifestBoundary checks the shape itself; rendered objects are not trusted.
     objects: objects.map(({ object }) => object as ManifestObject),
     scopeOf: discovery.scopeOf,
   });
-  const warnings: ReleaseWarning[] = [];
+  // Allowed, but outside the release namespace: the dry-run says so for each object.
+  const warnings: ReleaseWarning[] = otherNamespaceObjects.map(
+    ({ object, namespace }) => ({
+      object,
+      code: 'other-allowed-namespace' satisfies Code,
+      message: `in namespace ${JSON.stringify(
+        namespace,
+      )}, not the release namespace ${JSON.stringify(
+        releaseNamespace,
+      )}: allowed because the target lets charts place objects in its other allowed namespaces`,
+    }),
+  );
   for (const { object } of objects) {
     warnings.push(...workloadWarnings(object, releaseNamespace));
   }

@@ -47,6 +47,7 @@ interface FormState {
   caData: string;
   allowedNamespaces: string;
   allowedClusterScopedKinds: string;
+  allowObjectsInOtherAllowedNamespaces: boolean;
   impersonateUser: string;
   impersonateGroups: string;
   allowInsecureTls: boolean;
@@ -66,6 +67,8 @@ function initialState(target?: Target): FormState {
     allowedNamespaces: target?.allowedNamespaces.join(', ') ?? '',
     allowedClusterScopedKinds:
       target?.allowedClusterScopedKinds.join(', ') ?? '',
+    allowObjectsInOtherAllowedNamespaces:
+      target?.allowObjectsInOtherAllowedNamespaces ?? false,
     impersonateUser: target?.impersonate?.user ?? '',
     impersonateGroups: target?.impersonate?.groups?.join(', ') ?? '',
     allowInsecureTls: target?.allowInsecureTls ?? false,
@@ -221,6 +224,8 @@ export function TargetDialog(props: TargetDialogProps) {
         : {}),
       allowedNamespaces: parseList(form.allowedNamespaces),
       allowedClusterScopedKinds: parseList(form.allowedClusterScopedKinds),
+      allowObjectsInOtherAllowedNamespaces:
+        form.allowObjectsInOtherAllowedNamespaces,
       ...(user || groups.length || target?.impersonate
         ? { impersonate: { user: user || undefined, groups } }
         : {}),
@@ -274,6 +279,11 @@ export function TargetDialog(props: TargetDialogProps) {
               {error}
             </Alert>
           )}
+          {target?.warnings?.map(warning => (
+            <Alert key={warning} severity="warning">
+              {warning}
+            </Alert>
+          ))}
           {!editing && (
             <TextField
               id="deployments-name"
@@ -374,9 +384,23 @@ export function TargetDialog(props: TargetDialogProps) {
             onChange={e =>
               change({ allowedClusterScopedKinds: e.target.value })
             }
-            helperText="Kind or group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole. Empty allows none."
+            helperText="Kind for core kinds (Namespace, Node, PersistentVolume), group/Kind for the others, e.g. rbac.authorization.k8s.io/ClusterRole. Empty allows none."
             fullWidth
             margin="normal"
+            inputProps={{ 'data-testid': 'allowed-cluster-scoped-kinds' }}
+          />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={form.allowObjectsInOtherAllowedNamespaces}
+                onChange={e =>
+                  change({
+                    allowObjectsInOtherAllowedNamespaces: e.target.checked,
+                  })
+                }
+              />
+            }
+            label="Allow objects in other allowed namespaces (a chart may put, e.g., a Role into kube-system when the allowlist allows it; dry-runs list each such object)"
           />
           <Box display="flex" style={{ gap: 16 }}>
             <TextField

@@ -127,6 +127,49 @@ describe('TargetsPage', () => {
     );
   });
 
+  it('shows stored settings that are refused today, and saves the other-namespaces setting', async () => {
+    const warning =
+      'allowed cluster-scoped kinds: "ClusterRole" is not a core kind; write it as group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole; it matches nothing';
+    const api = fakeDeploymentsApi({
+      listTargets: jest.fn().mockResolvedValue({
+        items: [
+          {
+            ...teamATarget,
+            allowedClusterScopedKinds: ['ClusterRole'],
+            warnings: [warning],
+          },
+        ],
+        totalCount: 1,
+      }),
+      updateTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByText(warning)).toBeInTheDocument();
+    const checkbox = within(dialog).getByRole('checkbox', {
+      name: /Allow objects in other allowed namespaces/,
+    });
+    expect(checkbox).not.toBeChecked();
+    fireEvent.click(checkbox);
+    type(
+      within(dialog).getByTestId('allowed-cluster-scoped-kinds'),
+      'rbac.authorization.k8s.io/ClusterRole',
+    );
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(api.updateTarget).toHaveBeenCalledWith(
+        'local-team-a',
+        expect.objectContaining({
+          allowedClusterScopedKinds: ['rbac.authorization.k8s.io/ClusterRole'],
+          allowObjectsInOtherAllowedNamespaces: true,
+        }),
+      ),
+    );
+  });
+
   it('replaces credentials without ever showing the old ones', async () => {
     const api = fakeDeploymentsApi({
       replaceTargetCredentials: jest.fn().mockResolvedValue(teamATarget),

@@ -286,8 +286,15 @@ export const spec = {
             maxItems: 100,
             items: {
               type: 'string',
-              maxLength: 255,
+              maxLength: 512,
             },
+            description:
+              "Kind for the core group's cluster-scoped kinds (Namespace, Node, PersistentVolume, ComponentStatus), group/Kind otherwise, e.g. rbac.authorization.k8s.io/ClusterRole; other forms are refused",
+          },
+          allowObjectsInOtherAllowedNamespaces: {
+            type: 'boolean',
+            description:
+              "Let a chart's namespaced objects live in any namespace the allowlist allows, not only the release namespace (default false)",
           },
           impersonate: {
             $ref: '#/components/schemas/Impersonation',
@@ -348,8 +355,15 @@ export const spec = {
             maxItems: 100,
             items: {
               type: 'string',
-              maxLength: 255,
+              maxLength: 512,
             },
+            description:
+              "Kind for the core group's cluster-scoped kinds (Namespace, Node, PersistentVolume, ComponentStatus), group/Kind otherwise, e.g. rbac.authorization.k8s.io/ClusterRole; other forms are refused",
+          },
+          allowObjectsInOtherAllowedNamespaces: {
+            type: 'boolean',
+            description:
+              "Let a chart's namespaced objects live in any namespace the allowlist allows, not only the release namespace (default false)",
           },
           impersonate: {
             $ref: '#/components/schemas/Impersonation',
@@ -369,6 +383,7 @@ export const spec = {
           'credentials',
           'allowedNamespaces',
           'allowedClusterScopedKinds',
+          'allowObjectsInOtherAllowedNamespaces',
           'allowInsecureTls',
           'revision',
           'createdAt',
@@ -426,6 +441,9 @@ export const spec = {
               type: 'string',
             },
           },
+          allowObjectsInOtherAllowedNamespaces: {
+            type: 'boolean',
+          },
           impersonate: {
             $ref: '#/components/schemas/Impersonation',
           },
@@ -446,6 +464,14 @@ export const spec = {
           },
           updatedBy: {
             type: 'string',
+          },
+          warnings: {
+            type: 'array',
+            description:
+              "Stored settings that today's rules refuse, such as an allowed cluster-scoped kind without its group (it matches nothing)",
+            items: {
+              type: 'string',
+            },
           },
         },
       },

@@ -20,6 +20,7 @@ export interface Target {
   credentials: TargetCredentials;
   allowedNamespaces: Array<string>;
   allowedClusterScopedKinds: Array<string>;
+  allowObjectsInOtherAllowedNamespaces: boolean;
   impersonate?: Impersonation;
   allowInsecureTls: boolean;
   revision: number;
@@ -27,6 +28,10 @@ export interface Target {
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
+  /**
+   * Stored settings that today\'s rules refuse, such as an allowed cluster-scoped kind without its group (it matches nothing)
+   */
+  warnings?: Array<string>;
 }
 
 /**

@@ -18,7 +18,14 @@ export interface TargetSettings {
   apiServerUrl?: string;
   caData?: string;
   allowedNamespaces?: Array<string>;
+  /**
+   * Kind for the core group\'s cluster-scoped kinds (Namespace, Node, PersistentVolume, ComponentStatus), group/Kind otherwise, e.g. rbac.authorization.k8s.io/ClusterRole; other forms are refused
+   */
   allowedClusterScopedKinds?: Array<string>;
+  /**
+   * Let a chart\'s namespaced objects live in any namespace the allowlist allows, not only the release namespace (default false)
+   */
+  allowObjectsInOtherAllowedNamespaces?: boolean;
   impersonate?: Impersonation;
   allowInsecureTls?: boolean;
   /**
