@@ -3,6 +3,7 @@
  * SQLite, against the local cluster: nothing here is mocked but the user.
  */
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
@@ -17,9 +18,10 @@ const PASSPHRASE = 'Deploy-Keyring passphrase 2026';
 
 describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
   let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
+  let knex: Knex;
 
   beforeAll(async () => {
-    const knex = await databases.init(databaseId);
+    knex = await databases.init(databaseId);
     ({ server } = await startTestBackend({
       features: [deploymentsPlugin, mockServices.database.factory({ knex })],
     }));
@@ -197,6 +199,136 @@ describe.each(databases.eachSupportedId())('targets API (%p)', databaseId => {
     const after = await api().get('/api/deployments/targets/limited');
     expect(after.body.allowedNamespaces).toEqual(['team-a', 'team-b']);
     expect(after.body.revision).toBe(1);
+  });
+
+  it('refuses an allowed cluster-scoped kind without its group at create, with the expected form', async () => {
+    const response = await api()
+      .post('/api/deployments/targets')
+      .send({
+        name: 'platform',
+        allowedNamespaces: ['team-a', 'kube-system'],
+        allowedClusterScopedKinds: ['Namespace', 'ClusterRole'],
+        credentials: {
+          authKind: 'kubeconfig',
+          kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
+        },
+      });
+    expect(response.status).toBe(400);
+    expect(response.body.error.name).toBe('InputError');
+    expect(response.body.error.message).toBe(
+      'Invalid allowed cluster-scoped kinds: "ClusterRole" is not a core kind; write it as group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole',
+    );
+    await api().get('/api/deployments/targets/platform').expect(404);
+  });
+
+  it('creates a platform target that allows other allowed namespaces; the setting defaults to off', async () => {
+    const created = await api()
+      .post('/api/deployments/targets')
+      .send({
+        name: 'platform',
+        allowedNamespaces: ['team-a', 'kube-system'],
+        allowedClusterScopedKinds: [
+          'Namespace',
+          'rbac.authorization.k8s.io/ClusterRole',
+        ],
+        allowObjectsInOtherAllowedNamespaces: true,
+        credentials: {
+          authKind: 'kubeconfig',
+          kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
+        },
+      });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      allowedClusterScopedKinds: [
+        'Namespace',
+        'rbac.authorization.k8s.io/ClusterRole',
+      ],
+      allowObjectsInOtherAllowedNamespaces: true,
+    });
+    expect(created.body.warnings).toBeUndefined();
+
+    const admin = await api().get('/api/deployments/targets/admin');
+    expect(admin.body.allowObjectsInOtherAllowedNamespaces).toBe(false);
+  });
+
+  it('refuses unknown forms of cluster-scoped kinds at update and keeps the target unchanged', async () => {
+    const bad = await api()
+      .patch('/api/deployments/targets/platform')
+      .send({
+        allowedClusterScopedKinds: [
+          'ClusterRoleBinding',
+          'v1/Namespace',
+          'rbac.authorization.k8s.io/clusterrole',
+        ],
+        allowObjectsInOtherAllowedNamespaces: false,
+      });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain(
+      '"ClusterRoleBinding" is not a core kind; write it as group/Kind, e.g. rbac.authorization.k8s.io/ClusterRoleBinding',
+    );
+    expect(bad.body.error.message).toMatch(/"v1" is a version/);
+    expect(bad.body.error.message).toMatch(/"clusterrole" is not a/);
+
+    const after = await api().get('/api/deployments/targets/platform');
+    expect(after.body).toMatchObject({
+      revision: 1,
+      allowedClusterScopedKinds: [
+        'Namespace',
+        'rbac.authorization.k8s.io/ClusterRole',
+      ],
+      allowObjectsInOtherAllowedNamespaces: true,
+    });
+
+    const off = await api()
+      .patch('/api/deployments/targets/platform')
+      .send({ allowObjectsInOtherAllowedNamespaces: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({
+      revision: 2,
+      allowObjectsInOtherAllowedNamespaces: false,
+    });
+  });
+
+  it('reports a stored entry written before validation as a warning until an update fixes it', async () => {
+    // A row from before this rule: a bare ClusterRole, which matches nothing.
+    await knex('deployments_targets')
+      .where({ name: 'platform' })
+      .update({
+        allowed_cluster_kinds: JSON.stringify(['Namespace', 'ClusterRole']),
+      });
+    const stored = await api().get('/api/deployments/targets/platform');
+    expect(stored.body.warnings).toEqual([
+      'allowed cluster-scoped kinds: "ClusterRole" is not a core kind; write it as group/Kind, e.g. rbac.authorization.k8s.io/ClusterRole; it matches nothing',
+    ]);
+    const listed = await api().get('/api/deployments/targets');
+    expect(
+      listed.body.items.find((t: { name: string }) => t.name === 'platform')
+        .warnings,
+    ).toHaveLength(1);
+
+    // An update that leaves the list alone goes through, and still warns.
+    const renamed = await api()
+      .patch('/api/deployments/targets/platform')
+      .send({ displayName: 'Platform charts' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.warnings).toHaveLength(1);
+
+    // Sending the list validates it; the corrected list clears the warning.
+    await api()
+      .patch('/api/deployments/targets/platform')
+      .send({ allowedClusterScopedKinds: ['Namespace', 'ClusterRole'] })
+      .expect(400);
+    const fixed = await api()
+      .patch('/api/deployments/targets/platform')
+      .send({
+        allowedClusterScopedKinds: [
+          'Namespace',
+          'rbac.authorization.k8s.io/ClusterRole',
+        ],
+      });
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.warnings).toBeUndefined();
+    await api().delete('/api/deployments/targets/platform').expect(204);
   });
 
   it('replaces credentials only through their own call, with a new fingerprint', async () => {

@@ -132,6 +132,11 @@ const WELL_KNOWN_CLUSTER_KIND_GROUPS: Record<string, string> = {
   PriorityLevelConfiguration: 'flowcontrol.apiserver.k8s.io',
   DeviceClass: 'resource.k8s.io',
   ResourceSlice: 'resource.k8s.io',
+  SubjectAccessReview: 'authorization.k8s.io',
+  SelfSubjectAccessReview: 'authorization.k8s.io',
+  SelfSubjectRulesReview: 'authorization.k8s.io',
+  SelfSubjectReview: 'authentication.k8s.io',
+  TokenReview: 'authentication.k8s.io',
   ClusterIssuer: 'cert-manager.io',
 };
 
