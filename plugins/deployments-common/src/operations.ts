@@ -79,6 +79,32 @@ export interface DryRunObject {
 }
 
 /**
+ * One object exactly as helm would send it, as the render guard checked it.
+ *
+ * @public
+ */
+export interface RenderedObjectRecord {
+  /** 'apiVersion Kind namespace/name' as the object names itself (namespace empty when unset). */
+  identity: string;
+  /** `sha256:<hex>` of the object's canonical JSON. */
+  digest: string;
+  hook: boolean;
+}
+
+/**
+ * What the render guard checked in one run of helm.
+ *
+ * @public
+ */
+export interface RenderedObjects {
+  /** Digest of the whole set, independent of order (see objectSetDigest). */
+  digest: string;
+  /** Whether hooks passed through the guard too (helm 4) or only the manifest (helm 3). */
+  includesHooks: boolean;
+  objects: RenderedObjectRecord[];
+}
+
+/**
  * @public
  */
 export interface DryRunResult {
@@ -90,6 +116,8 @@ export interface DryRunResult {
   warnings: Array<{ object: string; code: string; message: string }>;
   objects: DryRunObject[];
   notes?: string;
+  /** The objects the guard checked; apply sends only these (see the README's boundary section). */
+  rendered?: RenderedObjects;
 }
 
 /**
@@ -123,6 +151,10 @@ export interface ApplyResult {
   description?: string;
   rolledBack: boolean;
   testsPassed?: boolean;
+  /** What helm sent, as the guard checked it at apply. */
+  rendered?: RenderedObjects;
+  /** Objects whose content differed from the dry-run (templates that read the cluster, the time or randomness). */
+  differsFromDryRun?: string[];
 }
 
 /**

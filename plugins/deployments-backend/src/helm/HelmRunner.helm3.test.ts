@@ -12,6 +12,7 @@ import { adminAccess } from '../__testUtils__/clusterAccess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { HelmCommandError } from './HelmCommandError';
 import { HelmChart, HelmRunner, HelmTarget } from './HelmRunner';
+import { canonicalGuard } from '../__testUtils__/canonicalGuard';
 
 jest.setTimeout(180_000);
 
@@ -36,6 +37,7 @@ const options = (timeoutSeconds: number) => ({
   historyMax: 5,
   rollbackOnFailure: true,
   wait: true,
+  guard: canonicalGuard,
 });
 
 describe('HelmRunner with helm 3', () => {

@@ -23,6 +23,7 @@ import { adminAccess, limitedAccess } from '../__testUtils__/clusterAccess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { HelmCommandError } from './HelmCommandError';
 import { HelmChart, HelmRunner, HelmTarget } from './HelmRunner';
+import { canonicalGuard } from '../__testUtils__/canonicalGuard';
 
 jest.setTimeout(180_000);
 
@@ -173,6 +174,7 @@ describe('HelmRunner against the local stack', () => {
         timeoutSeconds: 60,
         createNamespace: false,
         historyMax: 5,
+        guard: canonicalGuard,
         onLine: line => lines.push(line),
         secretValues: [apiToken],
       },
@@ -221,6 +223,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 60,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           onLine: line => lines.push(line),
           secretValues: [secret],
         },
@@ -245,6 +248,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 60,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           rollbackOnFailure: true,
           wait: true,
           onLine: line => lines.push(line),
@@ -283,6 +287,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 60,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           rollbackOnFailure: true,
           wait: true,
         },
@@ -328,6 +333,7 @@ describe('HelmRunner against the local stack', () => {
         timeoutSeconds: 30,
         createNamespace: false,
         historyMax: 5,
+        guard: canonicalGuard,
         rollbackOnFailure: true,
         wait: true,
       },
@@ -341,6 +347,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 20,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           rollbackOnFailure: true,
           wait: true,
         },
@@ -378,6 +385,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 120,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           rollbackOnFailure: true,
           wait: true,
           signal: controller.signal,
@@ -433,6 +441,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 30,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           rollbackOnFailure: true,
           wait: true,
         },
@@ -450,6 +459,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 30,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
         },
       ),
     ).rejects.toMatchObject({ name: 'InputError' });
@@ -470,6 +480,7 @@ describe('HelmRunner against the local stack', () => {
           timeoutSeconds: 30,
           createNamespace: false,
           historyMax: 5,
+          guard: canonicalGuard,
           onLine: line => lines.push(line),
         },
       )
@@ -497,7 +508,12 @@ describe('HelmRunner against the local stack', () => {
         { access: limited, namespace: 'team-a', releaseName: release },
         hello,
         {},
-        { timeoutSeconds: 30, createNamespace: false, historyMax: 5 },
+        {
+          timeoutSeconds: 30,
+          createNamespace: false,
+          historyMax: 5,
+          guard: canonicalGuard,
+        },
       ),
     ).resolves.toMatchObject({ revision: 4 });
   });
@@ -604,6 +620,7 @@ ${behaviour}
             timeoutSeconds: 30,
             createNamespace: true,
             historyMax: 3,
+            guard: canonicalGuard,
             rollbackOnFailure: true,
             wait: true,
           },
@@ -703,6 +720,7 @@ exit 1`),
           timeoutSeconds: 30,
           createNamespace: false,
           historyMax: 3,
+          guard: canonicalGuard,
           rollbackOnFailure: false,
           wait: false,
           onLine: line => lines.push(line),
@@ -771,7 +789,12 @@ exit 1`),
         target,
         { archive: chart.archive, digest: `sha256:${'0'.repeat(64)}` },
         {},
-        { timeoutSeconds: 30, createNamespace: false, historyMax: 3 },
+        {
+          timeoutSeconds: 30,
+          createNamespace: false,
+          historyMax: 3,
+          guard: canonicalGuard,
+        },
       ),
     ).rejects.toMatchObject({ name: 'ConflictError' });
     expect(readFileSync(report, 'utf8')).toBe('');

@@ -34,6 +34,7 @@ import {
 import { HelmVersion, parseHelmVersion } from './helmVersion';
 import { HelmWorkspace } from './HelmWorkspace';
 import { HelmProcessResult, runHelmProcess } from './runHelmProcess';
+import { PostRenderCheck, PostRenderGuard } from './PostRenderGuard';
 
 /** Where a release lives and whose credentials act on it. */
 export interface HelmTarget {
@@ -64,6 +65,12 @@ export interface HelmRunOptions {
 export interface HelmDryRunOptions extends HelmRunOptions {
   createNamespace: boolean;
   historyMax: number;
+  /**
+   * Every document helm renders passes through this check before helm goes
+   * on (helm 4: manifest and hooks; helm 3: the manifest only); what it
+   * returns is what helm uses. Required: helm never writes unchecked.
+   */
+  guard: PostRenderCheck;
 }
 
 export interface HelmUpgradeOptions extends HelmDryRunOptions {
@@ -101,7 +108,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 interface RunSpec {
   command: string;
   target: HelmTarget;
-  buildArgs: (files: { chart?: string; values?: string }) => string[];
+  buildArgs: (files: RunFiles) => string[];
   chart?: HelmChart;
   values?: Record<string, unknown>;
   timeoutSeconds?: number;
@@ -111,6 +118,15 @@ interface RunSpec {
   secretValues?: string[];
   /** Forward stdout lines as progress; off where stdout is JSON that holds the values. */
   streamStdout: boolean;
+  /** Runs helm with the post-render guard calling this check. */
+  guard?: PostRenderCheck;
+}
+
+/** The paths #execute fills in for a run's arguments. */
+interface RunFiles {
+  chart?: string;
+  values?: string;
+  postRendererFlags: string[];
 }
 
 /**
@@ -223,6 +239,7 @@ export class HelmRunner {
           historyMax: options.historyMax,
           createNamespace: options.createNamespace,
           mode: 'dry-run',
+          postRendererFlags: files.postRendererFlags,
           rollbackOnFailure: false,
           wait: false,
         }),
@@ -232,6 +249,7 @@ export class HelmRunner {
       onLine: options.onLine,
       secretValues: options.secretValues,
       streamStdout: false,
+      guard: options.guard,
     });
     return parseRenderedRelease(result.stdout);
   }
@@ -262,6 +280,7 @@ export class HelmRunner {
           historyMax: options.historyMax,
           createNamespace: options.createNamespace,
           mode: 'apply',
+          postRendererFlags: files.postRendererFlags,
           rollbackOnFailure: options.rollbackOnFailure,
           wait: options.wait,
         }),
@@ -273,6 +292,7 @@ export class HelmRunner {
       onLine: options.onLine,
       secretValues: options.secretValues,
       streamStdout: false,
+      guard: options.guard,
     });
     return parseReleaseStatus(result.stdout);
   }
@@ -493,21 +513,44 @@ export class HelmRunner {
   }
 
   async #run(spec: RunSpec): Promise<HelmProcessResult> {
-    const { result, redact } = await this.#execute(spec);
+    const { result, redact, guard } = await this.#execute(spec);
+    if (guard?.failure) {
+      // helm only saw its post-renderer fail; the check's own reason is the answer.
+      throw guard.failure;
+    }
     if (succeeded(result)) {
+      if (guard && guard.calls === 0) {
+        throw new HelmCommandError({
+          command: spec.command,
+          releaseName: spec.target.releaseName,
+          namespace: spec.target.namespace,
+          reason: 'failed',
+          rolledBack: false,
+          uninstalled: false,
+          summary:
+            'helm finished without passing its rendered objects through the post-render guard',
+          stderrTail: '',
+        });
+      }
       return result;
     }
     throw this.#failure(spec, redact, result);
   }
 
   /** Runs helm once in a fresh private workspace; settles with helm's outcome, whatever it was. */
-  async #execute(
-    spec: RunSpec,
-  ): Promise<{ result: HelmProcessResult; redact: Redactor }> {
+  async #execute(spec: RunSpec): Promise<{
+    result: HelmProcessResult;
+    redact: Redactor;
+    guard?: PostRenderGuard;
+  }> {
     const { target } = spec;
     // Everything that can be refused is refused before anything touches the
     // disk: names and flags (paths are only placeholders here), the digest, the access.
-    spec.buildArgs({ chart: '/chart.tgz', values: '/values.json' });
+    spec.buildArgs({
+      chart: '/chart.tgz',
+      values: '/values.json',
+      postRendererFlags: ['--post-renderer=/guard'],
+    });
     const archive = spec.chart ? verifiedArchive(spec.chart) : undefined;
     const kubeconfig = ClusterConnection.fromAccess({
       ...target.access,
@@ -527,12 +570,18 @@ export class HelmRunner {
 
     const workspace = await HelmWorkspace.create(this.#workRoot);
     const started = Date.now();
+    let guard: PostRenderGuard | undefined;
     try {
+      if (spec.guard) {
+        guard = await PostRenderGuard.open(workspace.path, spec.guard);
+      }
       const kubeconfigPath = await workspace.writeFile(
         'kubeconfig',
         kubeconfig,
       );
-      const files: { chart?: string; values?: string } = {};
+      const files: RunFiles = {
+        postRendererFlags: guard?.flags(this.#helmVersion) ?? [],
+      };
       if (archive) {
         files.chart = await workspace.writeFile('chart.tgz', archive);
       }
@@ -565,7 +614,10 @@ export class HelmRunner {
         result = await runHelmProcess({
           binary: this.#binary,
           args: spec.buildArgs(files),
-          env: workspace.environment(kubeconfigPath),
+          env: {
+            ...workspace.environment(kubeconfigPath),
+            ...guard?.environment(this.#helmVersion),
+          },
           cwd: workspace.path,
           signal: spec.signal,
           deadlineMs: spec.deadlineSeconds * 1000,
@@ -587,8 +639,9 @@ export class HelmRunner {
             : `signal ${result.signal}`
         }`,
       );
-      return { result, redact };
+      return { result, redact, guard };
     } finally {
+      await guard?.close();
       await workspace.dispose();
     }
   }

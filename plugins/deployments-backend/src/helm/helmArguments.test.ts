@@ -24,6 +24,7 @@ const upgrade: HelmUpgradeArguments = {
   mode: 'apply',
   rollbackOnFailure: true,
   wait: true,
+  postRendererFlags: ['--post-renderer=kubedeploy-guard'],
 };
 const common = [
   'upgrade',
@@ -35,6 +36,8 @@ const common = [
   '--history-max=10',
   '--timeout=300s',
   '--output=json',
+  '--skip-crds',
+  '--post-renderer=kubedeploy-guard',
 ];
 
 describe('parseHelmVersion', () => {
@@ -94,7 +97,7 @@ describe('upgradeArguments', () => {
     }
   });
 
-  it('dry-runs on the server with both majors, never waiting or rolling back', () => {
+  it('dry-runs without reading the cluster with both majors, never waiting or rolling back', () => {
     const input = {
       ...upgrade,
       mode: 'dry-run' as const,
@@ -104,9 +107,21 @@ describe('upgradeArguments', () => {
       expect(upgradeArguments(version, input)).toEqual([
         ...common,
         '--create-namespace',
-        '--dry-run=server',
+        '--dry-run=client',
         '--debug',
       ]);
+    }
+  });
+
+  it('never runs without the post-render guard', () => {
+    for (const postRendererFlags of [
+      [],
+      ['--post-renderer=--evil'],
+      ['--post-renderer=a', '--post-renderer=b'],
+    ]) {
+      expect(() =>
+        upgradeArguments(HELM_4, { ...upgrade, postRendererFlags }),
+      ).toThrow(/post-render guard/);
     }
   });
 
@@ -177,7 +192,7 @@ describe('upgradeArguments', () => {
     expect(positional).toEqual(['upgrade', 'web', '/tmp/run/chart.tgz']);
     for (const arg of args.filter(a => a.startsWith('-'))) {
       expect(arg).toMatch(
-        /^--(install|values|namespace|kube-as-user|kube-as-group|history-max|timeout|output|rollback-on-failure|wait|debug)(=|$)/,
+        /^--(install|values|namespace|kube-as-user|kube-as-group|history-max|timeout|output|rollback-on-failure|wait|debug|skip-crds|post-renderer)(=|$)/,
       );
     }
   });

@@ -27,8 +27,14 @@ export interface HelmUpgradeArguments extends HelmReleaseArguments {
   timeoutSeconds: number;
   historyMax: number;
   createNamespace: boolean;
-  /** `dry-run` renders on the server without changing anything. */
+  /**
+   * `dry-run` renders without changing anything and without reading the
+   * cluster's objects (`lookup` finds nothing): the objects are validated on
+   * the API server separately.
+   */
   mode: 'dry-run' | 'apply';
+  /** The post-renderer every rendered document must pass (see PostRenderGuard). */
+  postRendererFlags: string[];
   rollbackOnFailure: boolean;
   wait: boolean;
 }
@@ -52,12 +58,15 @@ export function upgradeArguments(
     `--history-max=${checkCount(input.historyMax, 'historyMax', 0)}`,
     `--timeout=${checkTimeout(input.timeoutSeconds)}s`,
     '--output=json',
+    // helm would create a chart's crds/ files verbatim, unchecked: never.
+    '--skip-crds',
+    ...checkPostRendererFlags(input.postRendererFlags),
   ];
   if (input.createNamespace) {
     args.push('--create-namespace');
   }
   if (input.mode === 'dry-run') {
-    args.push('--dry-run=server');
+    args.push('--dry-run=client');
   } else if (version.major === 4) {
     if (input.rollbackOnFailure) {
       args.push('--rollback-on-failure');
@@ -183,6 +192,7 @@ export function templateArguments(
     checkPath(input.chartPath, 'chart path'),
     `--values=${checkPath(input.valuesPath, 'values path')}`,
     `--namespace=${input.namespace}`,
+    '--skip-crds',
   ];
 }
 
@@ -238,6 +248,18 @@ function checkPath(path: string, what: string): string {
     throw new InputError(`${what} must be an absolute path`);
   }
   return path;
+}
+
+function checkPostRendererFlags(flags: string[]): string[] {
+  // Writing without the guard would send unchecked objects: there is no such mode.
+  if (
+    flags.length !== 1 ||
+    // eslint-disable-next-line no-control-regex
+    !/^--post-renderer=(\/[^\0-\x1f]*|[a-z][-a-z0-9]*)$/.test(flags[0])
+  ) {
+    throw new InputError('helm must run with the post-render guard');
+  }
+  return flags;
 }
 
 function checkTimeout(seconds: number): number {

@@ -45,6 +45,7 @@ import {
 } from './manifest';
 import { OperationContext, OperationRunner } from './OperationRunner';
 import { requiredAccess, runPreflight } from './preflight';
+import { checkedRender, RenderGuard, renderedRecord } from './RenderGuard';
 
 /** Everything one operation needs, decrypted for it alone. */
 interface PlanInputs {
@@ -124,6 +125,7 @@ export class PlanOperationService {
   async apply(planId: string, actor: string): Promise<StoredOperation> {
     const inputs = await this.load(planId);
     this.checkGates(inputs);
+    await this.checkRenderRecord(inputs);
     await this.plans.recordState(planId, {
       status: 'applying',
       statusMessage: undefined,
@@ -298,6 +300,24 @@ export class PlanOperationService {
     }
   }
 
+  /** Apply compares what helm renders with what the dry-run checked: that record must be usable. */
+  private async checkRenderRecord(inputs: PlanInputs): Promise<void> {
+    const operation = await this.store.get(inputs.plan.lastDryRun!.operationId);
+    const checked = (operation?.result as DryRunResult | undefined)?.rendered;
+    if (!checked) {
+      throw new ConflictError(
+        'The last dry-run did not record the objects it checked (it predates the render guard); run the dry-run again',
+      );
+    }
+    const helm = await this.helm();
+    if (helm.version.major === 3 && checked.objects.some(o => o.hook)) {
+      // helm 3 does not pass hooks to post-renderers: they would be sent unchecked.
+      throw new ConflictError(
+        `The chart has hooks, and this backend runs helm ${helm.version.full}, which renders hooks again at apply without passing them through the render guard; refused. Run the backend with helm 4, whose post-renderers see hooks too`,
+      );
+    }
+  }
+
   private async start(
     inputs: PlanInputs,
     kind: OperationKind,
@@ -380,8 +400,18 @@ export class PlanOperationService {
           inputs.chart.version
         } (${inputs.chart.chartDigest.slice(0, 19)}…) as release ${
           plan.releaseName
-        } in ${plan.namespace} on ${target.name} (server-side dry-run)`,
+        } in ${plan.namespace} on ${
+          target.name
+        } (without reading the cluster's objects)`,
       );
+      const connection = ClusterConnection.fromAccess(inputs.access);
+      const discovery = await ClusterDiscovery.create({ connection });
+      const boundary = this.targets.boundaryOf(target);
+      const guard = new RenderGuard({
+        boundary,
+        releaseNamespace: plan.namespace,
+        scopeOf: discovery.scopeOf,
+      });
       const rendered = await helm.dryRun(
         helmTarget,
         await this.chartFor(inputs),
@@ -393,17 +423,21 @@ export class PlanOperationService {
           signal: context.signal,
           onLine: context.line,
           secretValues: inputs.profile?.secretStrings,
+          guard: guard.check,
         },
       );
       const objects = parseRenderedRelease(rendered);
-      context.line(
-        `Rendered ${objects.length} objects (${rendered.hooks.length} hooks); checking them against the target's boundary`,
+      const renderedObjects = checkedRender(
+        guard,
+        rendered,
+        helm.version.major === 4,
       );
-      const connection = ClusterConnection.fromAccess(inputs.access);
-      const discovery = await ClusterDiscovery.create({ connection });
+      context.line(
+        `Rendered ${objects.length} objects (${rendered.hooks.length} hooks); checked against the target's boundary as helm would send them`,
+      );
       const analysis = analyzeRelease({
         objects,
-        boundary: this.targets.boundaryOf(target),
+        boundary,
         releaseNamespace: plan.namespace,
         discovery,
       });
@@ -425,6 +459,7 @@ export class PlanOperationService {
             .map(c => removedObject(c.key, c.diff)),
         ],
         notes: rendered.notes,
+        rendered: renderedObjects,
       };
       for (const violation of analysis.violations) {
         context.line(`Refused: ${violation.object}: ${violation.reason}`);
@@ -647,9 +682,18 @@ export class PlanOperationService {
     const helm = await this.helm();
     const helmTarget = this.helmTargetOf(inputs);
     const dryRunOperation = await this.store.get(plan.lastDryRun!.operationId);
-    const watched: ManifestObject[] = (
-      (dryRunOperation?.result as DryRunResult | undefined)?.objects ?? []
-    )
+    const dryRun = dryRunOperation?.result as DryRunResult | undefined;
+    // checkRenderRecord refused a missing record before the operation started.
+    const checked = dryRun!.rendered!;
+    const connection = ClusterConnection.fromAccess(inputs.access);
+    const discovery = await ClusterDiscovery.create({ connection });
+    const guard = new RenderGuard({
+      boundary: this.targets.boundaryOf(inputs.target),
+      releaseNamespace: plan.namespace,
+      scopeOf: discovery.scopeOf,
+      expected: checked,
+    });
+    const watched: ManifestObject[] = dryRun!.objects
       .filter(o => o.change !== 'removed' && !o.hook)
       .map(o => ({
         apiVersion: o.apiVersion,
@@ -660,7 +704,7 @@ export class PlanOperationService {
     const abortWatch = () => watch.abort();
     context.signal.addEventListener('abort', abortWatch);
     const rollout = watchRollout({
-      connection: ClusterConnection.fromAccess(inputs.access),
+      connection,
       namespace: plan.namespace,
       objects: watched,
       onLine: context.line,
@@ -701,10 +745,16 @@ export class PlanOperationService {
           signal: context.signal,
           onLine: context.line,
           secretValues: inputs.profile?.secretStrings,
+          guard: guard.check,
         },
       );
       watch.abort();
       await rollout;
+      for (const identity of guard.changed) {
+        context.line(
+          `Note: ${identity} was rendered with different content than at the dry-run (its template reads the cluster, the time or randomness); its identity and the boundary were checked again`,
+        );
+      }
       context.line(
         `Release ${plan.releaseName} revision ${status.revision}: ${status.status}`,
       );
@@ -714,6 +764,10 @@ export class PlanOperationService {
         helmStatus: status.status,
         description: status.description,
         rolledBack: false,
+        rendered: renderedRecord(guard.objects, checked.includesHooks),
+        ...(guard.changed.length > 0 && {
+          differsFromDryRun: guard.changed,
+        }),
       };
       if (plan.options.runTests) {
         context.line('Running helm test');

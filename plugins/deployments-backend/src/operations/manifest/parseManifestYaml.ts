@@ -1,5 +1,13 @@
 import { InputError } from '@backstage/errors';
-import { Composer, LineCounter, Parser, Tags } from 'yaml';
+import {
+  Composer,
+  isAlias,
+  isNode,
+  LineCounter,
+  Parser,
+  Tags,
+  visit,
+} from 'yaml';
 
 /** Bounds on what a rendered release may be; past them the release is refused, not truncated. */
 export const MANIFEST_LIMITS = {
@@ -36,6 +44,73 @@ function jsonTags(tags: Tags): Tags {
   });
 }
 
+/*
+ * Helm and the API server read manifests with Go's YAML (yaml.v2 through
+ * sigs.k8s.io/yaml; helm 4's post-renderer step with yaml.v3). Where that
+ * reading and this one could differ, the manifest is refused rather than
+ * interpreted: Go takes a lone CR, NEL, LS and PS as line breaks (even inside
+ * a comment, where they would hide a line from us); it applies merge keys in
+ * document order, so `<<` after a key overrides it; anchors, aliases and
+ * explicit tags only serve such tricks in rendered output.
+ */
+const AMBIGUOUS_CHARACTERS =
+  // eslint-disable-next-line no-control-regex
+  /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u;
+const MERGE_KEY = '<<';
+
+function describeCharacter(char: string): string {
+  return `U+${char
+    .codePointAt(0)!
+    .toString(16)
+    .toUpperCase()
+    .padStart(4, '0')}`;
+}
+
+/** Refuses the characters Go's YAML reads differently, naming the line (never the content). */
+function checkCharacters(text: string, source: string): void {
+  // A byte order mark is allowed only where every reader skips it: first.
+  const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+  const match = AMBIGUOUS_CHARACTERS.exec(body);
+  if (match) {
+    const line = body.slice(0, match.index).split('\n').length;
+    throw new InputError(
+      `the manifest from ${source} contains ${describeCharacter(
+        match[0],
+      )} at line ${line}: control characters and line breaks other than LF and CRLF are refused, because Kubernetes' YAML reader and this check would read the text differently`,
+    );
+  }
+}
+
+/** Refuses keys and strings that escape sequences made ambiguous, and merge keys. */
+function checkValue(value: unknown, where: string): void {
+  if (typeof value === 'string') {
+    const match = AMBIGUOUS_CHARACTERS.exec(value);
+    if (match) {
+      throw new InputError(
+        `${where} has a string with ${describeCharacter(
+          match[0],
+        )}: control characters and line breaks other than LF and CRLF are refused in manifests`,
+      );
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach(item => checkValue(item, where));
+    return;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === MERGE_KEY) {
+        throw new InputError(
+          `${where} uses a YAML merge key (<<): refused, because Go's YAML applies merge keys differently`,
+        );
+      }
+      checkValue(key, where);
+      checkValue(item, where);
+    }
+  }
+}
+
 const SOURCE_COMMENTS = /^[ \t]*#[ \t]*Source:[ \t]*(\S.*?)[ \t]*$/gm;
 
 /** The last '# Source:' comment in text between two documents' contents. */
@@ -62,8 +137,11 @@ export function parseManifestYaml(
   const counter = options.counter ?? { objects: 0, documents: 0 };
   let source = options.source;
   const documents: ManifestDocument[] = [];
+  checkCharacters(text, options.source);
   const composer = new Composer({
     version: '1.1',
+    // Merge keys stay plain '<<' keys, which checkValue refuses.
+    merge: false,
     customTags: jsonTags,
     uniqueKeys: true,
     strict: true,
@@ -100,6 +178,21 @@ export function parseManifestYaml(
       if (document.contents === null) {
         continue;
       }
+      const documentSource = source;
+      visit(document, (_key, node) => {
+        if (isAlias(node)) {
+          throw new InputError(
+            `the manifest from ${documentSource} uses a YAML alias: anchors and aliases are refused in manifests`,
+          );
+        }
+        if (isNode(node) && (node.anchor || node.tag)) {
+          throw new InputError(
+            `the manifest from ${documentSource} uses a YAML ${
+              node.anchor ? 'anchor' : `tag (${node.tag})`
+            }: anchors and explicit tags are refused in manifests`,
+          );
+        }
+      });
       const value: unknown = document.toJS({
         maxAliasCount: MANIFEST_LIMITS.maxAliases,
       });
@@ -112,6 +205,7 @@ export function parseManifestYaml(
           `document ${index} from ${source} is not a Kubernetes object (not a mapping)`,
         );
       }
+      checkValue(value, `document ${index} from ${source}`);
       if (++counter.objects > MANIFEST_LIMITS.maxObjects) {
         throw new InputError(
           `the rendered release has more than ${MANIFEST_LIMITS.maxObjects} objects (object count cap)`,
