@@ -57,6 +57,7 @@ const AMBIGUOUS_CHARACTERS =
   // eslint-disable-next-line no-control-regex
   /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u;
 const MERGE_KEY = '<<';
+const MERGE_TAG = `${YAML_TAG}merge`;
 
 function describeCharacter(char: string): string {
   return `U+${char
@@ -183,6 +184,12 @@ export function parseManifestYaml(
         if (isAlias(node)) {
           throw new InputError(
             `the manifest from ${documentSource} uses a YAML alias: anchors and aliases are refused in manifests`,
+          );
+        }
+        if (isNode(node) && node.tag === MERGE_TAG) {
+          // How Go's yaml.v3 (helm 4's post-render step) writes a merge key back out.
+          throw new InputError(
+            `the manifest from ${documentSource} uses a YAML merge key (<<): refused, because Go's YAML applies merge keys differently`,
           );
         }
         if (isNode(node) && (node.anchor || node.tag)) {
