@@ -19,6 +19,11 @@ import { StoredChart } from '../charts/DatabaseChartStore';
 import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { ClusterDiscovery } from '../cluster/ClusterDiscovery';
 import { watchRollout } from '../cluster/RolloutWatcher';
+import {
+  serverDryRun,
+  serverDryRunKey,
+  ServerDryRunOutcome,
+} from '../cluster/serverDryRun';
 import { HelmCommandError, HelmRunner, HelmTarget } from '../helm';
 import { StoredPlan } from '../plans/DatabasePlanStore';
 import { PlanService } from '../plans/PlanService';
@@ -42,6 +47,7 @@ import {
   inputsHash,
   parseRenderedRelease,
   redactSecretObject,
+  ReleaseWarning,
 } from './manifest';
 import { OperationContext, OperationRunner } from './OperationRunner';
 import { requiredAccess, runPreflight } from './preflight';
@@ -445,13 +451,49 @@ export class PlanOperationService {
       const changes = new Map(
         diffManifests(current, rendered.manifest).map(c => [c.key, c]),
       );
+      const violations = [...analysis.violations];
+      const warnings = [...analysis.warnings];
+      let serverRefused = 0;
+      // Only a release inside the boundary is sent to the API server, even as a dry-run.
+      if (analysis.violations.length === 0) {
+        const toValidate = objects
+          .filter(o => !o.hook)
+          .map(({ object }) => ({
+            key: serverDryRunKey(
+              object,
+              isNamespaced(discovery, object) ? plan.namespace : undefined,
+            ),
+            object,
+          }));
+        const outcomes = await serverDryRun(connection, discovery, toValidate, {
+          fieldManager: 'kubedeploy',
+          namespace: plan.namespace,
+          signal: context.signal,
+        });
+        const found = serverFindings(
+          outcomes,
+          plan.namespace,
+          plan.options.createNamespace,
+        );
+        for (const violation of found.violations) {
+          context.line(
+            `Refused by the API server: ${violation.object}: ${violation.reason}`,
+          );
+        }
+        violations.push(...found.violations);
+        warnings.push(...found.warnings);
+        serverRefused = found.violations.length;
+        context.line(
+          `Validated ${toValidate.length} objects on the API server (dry-run): ${serverRefused} refused`,
+        );
+      }
       const result: DryRunResult = {
         type: 'dry-run',
-        passed: analysis.violations.length === 0,
+        passed: violations.length === 0,
         inputsHash: inputs.inputsHash,
         chartDigest: inputs.chart.chartDigest,
-        violations: analysis.violations,
-        warnings: analysis.warnings,
+        violations,
+        warnings,
         objects: [
           ...objects.map(o => toDryRunObject(o, plan.namespace, changes)),
           ...[...changes.values()]
@@ -466,8 +508,8 @@ export class PlanOperationService {
       }
       context.line(
         `${result.passed ? 'Dry-run passed' : 'Dry-run refused'}: ${
-          analysis.violations.length
-        } violations, ${analysis.warnings.length} warnings`,
+          violations.length
+        } violations, ${warnings.length} warnings`,
       );
       await this.finishPlan(
         plan.id,
@@ -475,7 +517,14 @@ export class PlanOperationService {
         result.passed ? 'dry-run-passed' : 'dry-run-failed',
         result.passed
           ? undefined
-          : `${analysis.violations.length} object(s) outside the target's boundary`,
+          : [
+              analysis.violations.length > 0 &&
+                `${analysis.violations.length} object(s) outside the target's boundary`,
+              serverRefused > 0 &&
+                `${serverRefused} object(s) refused by the API server`,
+            ]
+              .filter(Boolean)
+              .join('; '),
         { lastDryRun: gate(result.passed) },
       );
       return result.passed
@@ -483,9 +532,19 @@ export class PlanOperationService {
         : {
             status: 'failed' as const,
             result,
-            error: `Refused by the guardrails: ${analysis.violations
-              .map(v => v.object)
-              .join('; ')}`,
+            error: [
+              analysis.violations.length > 0 &&
+                `Refused by the guardrails: ${analysis.violations
+                  .map(v => v.object)
+                  .join('; ')}`,
+              serverRefused > 0 &&
+                `Refused by the API server: ${violations
+                  .slice(analysis.violations.length)
+                  .map(v => v.object)
+                  .join('; ')}`,
+            ]
+              .filter(Boolean)
+              .join('; '),
           };
     } catch (error) {
       await this.finishPlan(
@@ -997,4 +1056,65 @@ function removedObject(key: string, diff?: string): DryRunObject {
     change: 'removed',
     diff,
   };
+}
+
+function isNamespaced(
+  discovery: ClusterDiscovery,
+  object: Record<string, unknown>,
+): boolean {
+  const apiVersion =
+    typeof object.apiVersion === 'string' ? object.apiVersion : '';
+  const [group, version] = apiVersion.includes('/')
+    ? apiVersion.split('/', 2)
+    : ['', apiVersion];
+  // Unknown kinds keep the namespace in their name: the server refuses them anyway.
+  return (
+    discovery.scopeOf(group, version, String(object.kind ?? '')) !== 'Cluster'
+  );
+}
+
+/**
+ * What the API server said about a release: refusals are violations, its
+ * warnings are warnings. A release namespace that does not exist yet is not
+ * a refusal when the apply creates it.
+ */
+function serverFindings(
+  outcomes: ServerDryRunOutcome[],
+  namespace: string,
+  createNamespace: boolean,
+): {
+  violations: Array<{ object: string; reason: string }>;
+  warnings: ReleaseWarning[];
+} {
+  const violations: Array<{ object: string; reason: string }> = [];
+  const warnings: ReleaseWarning[] = [];
+  const missingNamespace = `namespaces "${namespace}" not found`;
+  for (const outcome of outcomes) {
+    for (const message of outcome.warnings) {
+      warnings.push({ object: outcome.key, code: 'server-warning', message });
+    }
+    if (outcome.ok) {
+      continue;
+    }
+    const error = outcome.error ?? 'no reason given';
+    if (
+      createNamespace &&
+      outcome.reason === 'NotFound' &&
+      error.includes(missingNamespace)
+    ) {
+      warnings.push({
+        object: outcome.key,
+        code: 'namespace-created-at-apply',
+        message: `not validated on the API server: namespace ${JSON.stringify(
+          namespace,
+        )} does not exist yet; the apply creates it`,
+      });
+      continue;
+    }
+    violations.push({
+      object: outcome.key,
+      reason: `the API server refuses it: ${error}`,
+    });
+  }
+  return { violations, warnings };
 }

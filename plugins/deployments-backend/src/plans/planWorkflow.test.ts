@@ -12,12 +12,15 @@ import {
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { deploymentsPreflightExtensionPoint } from '@kubedeploy/plugin-deployments-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { ApiException, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { ClusterConnection } from '../cluster/ClusterConnection';
 import { deploymentsPlugin } from '../plugin';
+import { adminAccess } from '../__testUtils__/clusterAccess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
@@ -416,6 +419,90 @@ describe('release plan workflow (POSTGRES)', () => {
       `${API}/plans/${plan.body.id}/apply`,
     );
     expect(apply.status).toBe(409);
+  });
+
+  it('fails the dry-run when the API server refuses an object, changing nothing', async () => {
+    const releaseName = `t-immutable-${suffix}`;
+    const admin = ClusterConnection.fromAccess(adminAccess(stack));
+    const apps = admin.makeApiClient(AppsV1Api);
+    const core = admin.makeApiClient(CoreV1Api);
+    // A Deployment of the same name whose selector hello would change: the
+    // selector is immutable, so the API server refuses hello's Deployment.
+    await apps.createNamespacedDeployment({
+      namespace: 'team-a',
+      body: {
+        metadata: {
+          name: releaseName,
+          labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+          annotations: {
+            'meta.helm.sh/release-name': releaseName,
+            'meta.helm.sh/release-namespace': 'team-a',
+          },
+        },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'other' } },
+          template: {
+            metadata: { labels: { app: 'other' } },
+            spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          },
+        },
+      },
+    });
+    try {
+      const plan = await request(server).post(`${API}/plans`).send({
+        entityRef: ENTITY,
+        chartId: charts.hello,
+        target: 'local',
+        namespace: 'team-a',
+        releaseName,
+      });
+      ensureCreated(plan);
+      const dryRun = await run(server, plan.body.id, 'dry-run');
+      expect(dryRun.status).toBe('failed');
+      expect(dryRun.result.passed).toBe(false);
+      expect(dryRun.result.violations).toEqual([
+        {
+          object: `apps/v1 Deployment team-a/${releaseName}`,
+          reason: expect.stringMatching(
+            /^the API server refuses it: .*field is immutable/,
+          ),
+        },
+      ]);
+      expect(dryRun.error).toMatch(/API server/);
+      const lines = await request(server).get(
+        `${API}/operations/${dryRun.id}/lines`,
+      );
+      const text = JSON.stringify(lines.body.items);
+      expect(text).toMatch(
+        /Validated 3 objects on the API server \(dry-run\): 1 refused/,
+      );
+      expect(
+        (await request(server).get(`${API}/plans/${plan.body.id}`)).body.status,
+      ).toBe('dry-run-failed');
+
+      // Nothing changed: the Deployment keeps its selector, nothing else exists.
+      const live = await apps.readNamespacedDeployment({
+        name: releaseName,
+        namespace: 'team-a',
+      });
+      expect(live.spec?.selector.matchLabels).toEqual({ app: 'other' });
+      const named = { name: releaseName, namespace: 'team-a' };
+      await expect(core.readNamespacedService(named)).rejects.toMatchObject({
+        code: 404,
+      });
+      await expect(core.readNamespacedConfigMap(named)).rejects.toMatchObject({
+        code: 404,
+      });
+    } finally {
+      await apps
+        .deleteNamespacedDeployment({ name: releaseName, namespace: 'team-a' })
+        .catch((error: unknown) => {
+          if (!(error instanceof ApiException && error.code === 404)) {
+            throw error;
+          }
+        });
+    }
   });
 
   it('fails preflight for the limited ServiceAccount outside its namespace, naming the missing verbs', async () => {
