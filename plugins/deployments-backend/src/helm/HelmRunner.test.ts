@@ -185,10 +185,11 @@ describe('HelmRunner against the local stack', () => {
       appVersion: '1.27.0',
       revision: 1,
     });
+    // What the guard answered: canonical JSON, which helm 4 keeps in flow style.
     for (const kind of ['ConfigMap', 'Service', 'Deployment', 'Secret']) {
-      expect(rendered.manifest).toContain(`kind: ${kind}`);
+      expect(rendered.manifest).toContain(`"kind": "${kind}"`);
     }
-    expect(rendered.manifest).toContain('greeting: "first"');
+    expect(rendered.manifest).toContain('"greeting": "first"');
     expect(
       rendered.hooks.map(({ name, kind, events }) => ({ name, kind, events })),
     ).toEqual(
@@ -297,8 +298,10 @@ describe('HelmRunner against the local stack', () => {
       'superseded',
       'deployed',
     ]);
-    expect(await runner.getManifest(target, 1)).toContain('greeting: "first"');
-    expect(await runner.getManifest(target)).toContain('greeting: "second"');
+    expect(await runner.getManifest(target, 1)).toContain(
+      '"greeting": "first"',
+    );
+    expect(await runner.getManifest(target)).toContain('"greeting": "second"');
   });
 
   it('rolls back to revision 1', async () => {
@@ -311,7 +314,7 @@ describe('HelmRunner against the local stack', () => {
       status: 'deployed',
       description: 'Rollback to 1',
     });
-    expect(await runner.getManifest(target)).toContain('greeting: "first"');
+    expect(await runner.getManifest(target)).toContain('"greeting": "first"');
   });
 
   it('runs the chart tests', async () => {
@@ -409,6 +412,8 @@ describe('HelmRunner against the local stack', () => {
       cache: '700',
       data: '700',
       tmp: '700',
+      'guard.sock': '600',
+      plugins: '700',
     });
     expect(error).toBeInstanceOf(HelmCommandError);
     // helm handled SIGTERM itself (exit code, no signal): it was never killed.
@@ -582,6 +587,12 @@ dir=$(dirname "$KUBECONFIG")
   echo "CWD $(pwd)"
   sed 's/^/KUBECONFIG /' "$KUBECONFIG"
 } > ${report}
+# Like helm 3: the rendered manifest goes through the post-renderer before anything else.
+for arg in "$@"; do
+  case "$arg" in
+    --post-renderer=*) printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fake}\n' | "\${arg#--post-renderer=}" >/dev/null || exit 1 ;;
+  esac
+done
 ${behaviour}
 `,
     );
@@ -653,6 +664,9 @@ ${behaviour}
       cache: '700',
       data: '700',
       tmp: '700',
+      // The post-render guard: its socket and the post-renderer.
+      'guard.sock': '600',
+      plugins: '700',
     });
 
     const env = Object.fromEntries(
@@ -674,6 +688,9 @@ ${behaviour}
       HELM_DRIVER: 'secret',
       TMPDIR: `${cwd}/tmp`,
       KUBECONFIG: `${cwd}/kubeconfig`,
+      // helm 3 runs the post-renderer by path: no HELM_PLUGINS.
+      KUBEDEPLOY_GUARD_SOCKET: `${cwd}/guard.sock`,
+      KUBEDEPLOY_GUARD_TOKEN: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
 
     expect(reported('ARG')).toEqual([
@@ -689,6 +706,8 @@ ${behaviour}
       '--history-max=3',
       '--timeout=30s',
       '--output=json',
+      '--skip-crds',
+      `--post-renderer=${cwd}/plugins/kubedeploy-guard/kubedeploy-guard`,
       '--create-namespace',
       '--atomic',
       '--debug',

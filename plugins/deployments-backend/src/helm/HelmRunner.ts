@@ -481,16 +481,18 @@ export class HelmRunner {
   async getManifest(
     target: HelmTarget,
     revision?: number,
-    options: HelmReadOptions = {},
+    options: HelmReadOptions & { hooks?: boolean } = {},
   ): Promise<string | undefined> {
+    const what = options.hooks ? 'hooks' : 'manifest';
     try {
       const result = await this.#run({
-        command: 'get manifest',
+        command: `get ${what}`,
         target,
         buildArgs: () =>
           getManifestArguments(this.#helmVersion, {
             ...releaseArguments(target),
             ...(revision !== undefined && { revision }),
+            hooks: options.hooks,
           }),
         deadlineSeconds: READ_DEADLINE_SECONDS,
         signal: options.signal,
@@ -503,6 +505,15 @@ export class HelmRunner {
       }
       throw error;
     }
+  }
+
+  /** The hooks of the latest or of one revision, as one manifest; undefined when there is none. */
+  async getHooks(
+    target: HelmTarget,
+    revision?: number,
+    options: HelmReadOptions = {},
+  ): Promise<string | undefined> {
+    return this.getManifest(target, revision, { ...options, hooks: true });
   }
 
   #redactor(target: HelmTarget, secretValues: string[] = []): Redactor {

@@ -163,13 +163,18 @@ export function historyArguments(
   return args;
 }
 
-/** `helm get manifest`, of the latest or of one revision. */
+/** `helm get manifest` (or `get hooks`), of the latest or of one revision. */
 export function getManifestArguments(
   _version: HelmVersion,
-  input: HelmReleaseArguments & { revision?: number },
+  input: HelmReleaseArguments & { revision?: number; hooks?: boolean },
 ): string[] {
   checkRelease(input);
-  const args = ['get', 'manifest', input.releaseName, ...releaseFlags(input)];
+  const args = [
+    'get',
+    input.hooks ? 'hooks' : 'manifest',
+    input.releaseName,
+    ...releaseFlags(input),
+  ];
   if (input.revision !== undefined) {
     args.push(`--revision=${checkCount(input.revision, 'revision', 1)}`);
   }

@@ -162,6 +162,28 @@ export class DatabaseOperationStore {
     return row ? fromRow(row) : undefined;
   }
 
+  /**
+   * The digests of what the plan's successful applies sent (as the render
+   * guard checked it): a release revision whose objects match none of them
+   * was not made through the portal.
+   */
+  async appliedDigests(planId: string): Promise<Set<string>> {
+    const rows = await this.db(OPERATIONS)
+      .where({ plan_id: planId, kind: 'apply', status: 'succeeded' })
+      .select('id');
+    const digests = new Set<string>();
+    for (const { id } of rows) {
+      const operation = await this.get(id);
+      const rendered = (
+        operation?.result as { rendered?: { digest?: unknown } }
+      )?.rendered;
+      if (typeof rendered?.digest === 'string') {
+        digests.add(rendered.digest);
+      }
+    }
+    return digests;
+  }
+
   async listForPlan(
     planId: string,
     options: { limit: number; offset: number },

@@ -52,6 +52,7 @@ import {
 import { OperationContext, OperationRunner } from './OperationRunner';
 import { requiredAccess, runPreflight } from './preflight';
 import { checkedRender, RenderGuard, renderedRecord } from './RenderGuard';
+import { checkStoredRevision } from './storedRevisionCheck';
 
 /** Everything one operation needs, decrypted for it alone. */
 interface PlanInputs {
@@ -788,6 +789,15 @@ export class PlanOperationService {
       });
 
     try {
+      // An upgrade deletes what the current revision lists and the new one does not.
+      await checkStoredRevision({
+        helm,
+        target: helmTarget,
+        boundary: this.targets.boundaryOf(inputs.target),
+        scopeOf: discovery.scopeOf,
+        action: 'upgrade of',
+        signal: context.signal,
+      });
       context.line(
         `helm upgrade --install ${plan.releaseName} (${inputs.chart.name} ${inputs.chart.version}) in ${plan.namespace}, timeout ${plan.options.timeoutSeconds}s, rollback on failure`,
       );
@@ -844,6 +854,16 @@ export class PlanOperationService {
             status.revision,
           );
           if (previous !== undefined) {
+            await checkStoredRevision({
+              helm,
+              target: helmTarget,
+              revision: previous,
+              boundary: this.targets.boundaryOf(inputs.target),
+              scopeOf: discovery.scopeOf,
+              action: 'rollback to',
+              appliedDigests: await this.store.appliedDigests(plan.id),
+              signal: context.signal,
+            });
             context.line(`Tests failed: rolling back to revision ${previous}`);
             await helm.rollback(helmTarget, previous, {
               wait: true,
@@ -938,8 +958,32 @@ export class PlanOperationService {
           : `Release ${plan.releaseName} has no deployed revision to go back to; uninstall it instead`,
       );
     }
-    context.line(`helm rollback ${plan.releaseName} ${revision}`);
     try {
+      const discovery = await ClusterDiscovery.create({
+        connection: ClusterConnection.fromAccess(inputs.access),
+      });
+      const boundary = this.targets.boundaryOf(inputs.target);
+      // What helm will restore, and what it will delete (the current revision's extra objects).
+      await checkStoredRevision({
+        helm,
+        target: helmTarget,
+        revision,
+        boundary,
+        scopeOf: discovery.scopeOf,
+        action: 'rollback to',
+        appliedDigests: await this.store.appliedDigests(plan.id),
+        signal: context.signal,
+      });
+      await checkStoredRevision({
+        helm,
+        target: helmTarget,
+        revision: latest,
+        boundary,
+        scopeOf: discovery.scopeOf,
+        action: 'rollback from',
+        signal: context.signal,
+      });
+      context.line(`helm rollback ${plan.releaseName} ${revision}`);
       const status = await helm.rollback(helmTarget, revision, {
         wait: true,
         timeoutSeconds: plan.options.timeoutSeconds,
@@ -986,10 +1030,21 @@ export class PlanOperationService {
     actor: string,
   ) {
     const { plan } = inputs;
+    const helm = await this.helm();
+    const discovery = await ClusterDiscovery.create({
+      connection: ClusterConnection.fromAccess(inputs.access),
+    });
+    // Uninstall deletes whatever the stored current revision lists.
+    await checkStoredRevision({
+      helm,
+      target: this.helmTargetOf(inputs),
+      boundary: this.targets.boundaryOf(inputs.target),
+      scopeOf: discovery.scopeOf,
+      action: 'uninstall of',
+      signal: context.signal,
+    });
     context.line(`helm uninstall ${plan.releaseName} in ${plan.namespace}`);
-    await (
-      await this.helm()
-    ).uninstall(this.helmTargetOf(inputs), {
+    await helm.uninstall(this.helmTargetOf(inputs), {
       wait: true,
       timeoutSeconds: plan.options.timeoutSeconds,
       signal: context.signal,

@@ -80,4 +80,3 @@ export function redactOperationOutput(
     value: <T>(value: T): T => (active ? (walk(value, 0) as T) : value),
   };
 }
-

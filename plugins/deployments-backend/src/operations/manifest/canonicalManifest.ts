@@ -91,13 +91,18 @@ export function readCanonicalObjects(
 
 /**
  * JSON that every YAML reader reads the same way: only ASCII (everything
- * else escaped), no comments, no anchors, one document per object.
+ * else escaped), no comments, no anchors, one document per object. Read by
+ * helm (Go's YAML), not by JSON parsers: \U escapes are YAML's.
  */
 export function canonicalDocument(object: Json): string {
-  return JSON.stringify(object).replace(
-    /[\u007f-\uffff]/g,
-    char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  // By code point: Go's YAML refuses \u escapes of surrogate halves, so
+  // characters outside the BMP are written as YAML's \U escape.
+  return JSON.stringify(object).replace(/[\u{7f}-\u{10ffff}]/gu, char => {
+    const code = char.codePointAt(0)!;
+    return code > 0xffff
+      ? `\\U${code.toString(16).padStart(8, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** The objects as the documents helm receives back from the post-renderer. */

@@ -673,11 +673,6 @@ const ATTACKS: Record<string, string> = {
   ),
 };
 
-/** Attacks our reader accepts today (see PLAIN_MERGE_KEY below). */
-const KNOWN_ACCEPTED_ATTACKS = new Set([
-  'merge key after the namespace overrides it',
-]);
-
 // ---------------------------------------------------------------------------
 
 const random = new Random(SEED);
@@ -692,31 +687,27 @@ const accepted = ours
 const canonicalTexts = accepted.map(object => canonicalDocument(object));
 
 /*
- * KNOWN DISAGREEMENT (reported, parseManifestYaml.ts left unchanged here):
- * a plain `<<` key is NOT refused. In YAML 1.1 mode the `yaml` library's
- * schema carries the merge tag (`tag:yaml.org,2002:merge`), which jsonTags
- * does not filter out and `merge: false` does not disable, so the merge is
- * applied while composing and no '<<' key is left for checkValue to refuse.
- * `yaml` lets explicit keys win; yaml.v2 applies `<<` in document order, so a
- * merge key after `namespace:` overrides it for Go only. Texts with a plain
- * `<<` key are kept apart below and asserted with it.failing.
+ * Found by this test, then fixed: in YAML 1.1 mode the `yaml` library applied
+ * plain `<<` merge keys even with `merge: false` (explicit keys winning,
+ * where yaml.v2 applies `<<` in document order). The merge tag is now
+ * refused, so `<<` stays a key that the reader refuses. Texts with a plain
+ * `<<` key are reported apart below.
  */
 const PLAIN_MERGE_KEY = /(^|\n|[{,])[ \t]*<<[ \t]*:/;
 
 /*
- * KNOWN DISAGREEMENT in canonicalDocument: it escapes every UTF-16 unit, so
- * a character outside the BMP (an emoji) becomes a surrogate pair such as
- * "\ud83d\ude00", which yaml.v2 rejects ("found invalid Unicode character
- * escape code"). Fail-closed (helm errors), but such objects cannot be sent.
+ * Found by this test, then fixed: canonicalDocument escaped every UTF-16
+ * unit, so a character outside the BMP (an emoji) became a surrogate pair
+ * such as "\ud83d\ude00", which yaml.v2 rejects ("found invalid Unicode
+ * character escape code"). It now writes YAML's \U escape.
  */
 const ASTRAL = /[\u{10000}-\u{10ffff}]/u;
 
 /*
- * KNOWN DISAGREEMENT (reported, parseManifestYaml.ts left unchanged here):
- * a plain 0o17 (or 0O17) is the string "0o17" for our YAML 1.1 reader but
- * the number 15 for yaml.v2, which resolves ints with Go's
- * strconv.ParseInt(s, 0, 64) and so takes Go's 0o prefix. Counterexamples
- * whose every differing identity field is such a pair are kept apart below.
+ * Found by this test, then fixed: a plain 0o17 (or 0O17) was the string
+ * "0o17" for our YAML 1.1 reader but the number 15 for yaml.v2, which
+ * resolves ints with Go's strconv.ParseInt(s, 0, 64); the reader now refuses
+ * such plain values. Counterexamples of this shape are reported apart below.
  */
 function isGoOnlyOctal(ourValue: string, goValue: string): boolean {
   return /^"[-+]?0[oO][0-7_]+"$/.test(ourValue) && /^-?\d+$/.test(goValue);
@@ -838,21 +829,13 @@ describe.each(HELM_BINARIES)(
       expect(counts.refusedByUs).toBeGreaterThanOrEqual(texts.length / 10);
     });
 
-    // Known bug, see PLAIN_MERGE_KEY: remove `.failing` once `<<` is refused.
-    it.failing(
-      'refuses, or Go errs, or reads the same identity as Go, with plain merge keys',
-      () => {
-        expect(reportOf(identityCounterexamples, 'merge key')).toBe('');
-      },
-    );
+    it('refuses, or Go errs, or reads the same identity as Go, with plain merge keys', () => {
+      expect(reportOf(identityCounterexamples, 'merge key')).toBe('');
+    });
 
-    // Known bug, see isGoOnlyOctal: remove `.failing` once 0o17 is read as Go reads it (or refused).
-    it.failing(
-      'refuses, or Go errs, or reads the same identity as Go, with 0o octal numbers',
-      () => {
-        expect(reportOf(identityCounterexamples, 'Go-only octal')).toBe('');
-      },
-    );
+    it('refuses, or Go errs, or reads the same identity as Go, with 0o octal numbers', () => {
+      expect(reportOf(identityCounterexamples, 'Go-only octal')).toBe('');
+    });
 
     it.each(attackNames)('is a real attack: %s', name => {
       const text = ATTACKS[name];
@@ -863,33 +846,18 @@ describe.each(HELM_BINARIES)(
       expect(naive?.namespace).not.toBe('team-b');
     });
 
-    it.each(attackNames.filter(name => !KNOWN_ACCEPTED_ATTACKS.has(name)))(
-      'refuses the attack: %s',
-      name => {
-        expect(readOurs(ATTACKS[name]).refused).toBe(true);
-      },
-    );
-
-    // Known bug, see PLAIN_MERGE_KEY: remove `.failing` once `<<` is refused.
-    it.failing.each([...KNOWN_ACCEPTED_ATTACKS])(
-      'refuses the attack: %s',
-      name => {
-        expect(readOurs(ATTACKS[name]).refused).toBe(true);
-      },
-    );
+    it.each(attackNames)('refuses the attack: %s', name => {
+      expect(readOurs(ATTACKS[name]).refused).toBe(true);
+    });
 
     it('reads our canonical JSON as the same full object', () => {
       expect(canonicalTexts.length).toBeGreaterThanOrEqual(50);
       expect(reportOf(canonicalCounterexamples, undefined)).toBe('');
     });
 
-    // Known bug, see ASTRAL: remove `.failing` once canonicalDocument writes them readably.
-    it.failing(
-      'reads our canonical JSON as the same full object, with characters outside the BMP',
-      () => {
-        expect(reportOf(canonicalCounterexamples, 'astral')).toBe('');
-      },
-    );
+    it('reads our canonical JSON as the same full object, with characters outside the BMP', () => {
+      expect(reportOf(canonicalCounterexamples, 'astral')).toBe('');
+    });
   },
 );
 

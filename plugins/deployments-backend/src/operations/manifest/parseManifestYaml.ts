@@ -3,6 +3,7 @@ import {
   Composer,
   isAlias,
   isNode,
+  isScalar,
   LineCounter,
   Parser,
   Tags,
@@ -31,7 +32,21 @@ export interface ManifestDocument {
 const YAML_TAG = 'tag:yaml.org,2002:';
 // YAML 1.1 like the API server's parser (so 'on' and 0644 mean what Kubernetes reads),
 // without the tags that yield non-JSON values or that Go's YAML does not resolve.
-const REFUSED_TAGS = new Set(['binary', 'omap', 'pairs', 'set', 'timestamp']);
+// 'merge' too: without its tag a '<<' stays a plain key, which checkValue refuses
+// (the `merge: false` option alone does not stop YAML 1.1 from applying it).
+const REFUSED_TAGS = new Set([
+  'binary',
+  'merge',
+  'omap',
+  'pairs',
+  'set',
+  'timestamp',
+]);
+/**
+ * Plain scalars Go reads as numbers (strconv.ParseInt with base 0 accepts
+ * 0o, 0O, 0X and 0B prefixes) that YAML 1.1 here reads as strings.
+ */
+const GO_ONLY_NUMBER = /^[-+]?0[oObBxX]/;
 
 function jsonTags(tags: Tags): Tags {
   return tags.filter(tag => {
@@ -168,6 +183,12 @@ export function parseManifestYaml(
       // Warnings include unresolved tags such as !!binary or !!js/function: refuse them too.
       const problem = document.errors[0] ?? document.warnings[0];
       if (problem) {
+        if (text.startsWith('!!merge', problem.pos[0])) {
+          // How Go's yaml.v3 (helm 4's post-render step) writes a merge key back out.
+          throw new InputError(
+            `the manifest from ${source} uses a YAML merge key (<<): refused, because Go's YAML applies merge keys differently`,
+          );
+        }
         // Position only: the parser's own message may quote the content.
         const where = lines.linePos(problem.pos[0]);
         throw new InputError(
@@ -184,6 +205,18 @@ export function parseManifestYaml(
         if (isAlias(node)) {
           throw new InputError(
             `the manifest from ${documentSource} uses a YAML alias: anchors and aliases are refused in manifests`,
+          );
+        }
+        if (
+          isScalar(node) &&
+          node.type === 'PLAIN' &&
+          typeof node.value === 'string' &&
+          GO_ONLY_NUMBER.test(node.value)
+        ) {
+          throw new InputError(
+            `the manifest from ${documentSource} has the plain value ${JSON.stringify(
+              node.value.slice(0, 20),
+            )}, which Go's YAML reads as a number and this check as text; quote it`,
           );
         }
         if (isNode(node) && node.tag === MERGE_TAG) {

@@ -203,7 +203,7 @@ describe('parseRenderedRelease', () => {
             .fill(`*${String.fromCharCode(97 + i)}`)
             .join(', ')}]`,
       ).join('\n')}\n`,
-      /refused: Excessive alias count/,
+      /uses a YAML (alias|anchor)/,
     ],
   ])('refuses %s without echoing content', (_name, manifest, expected) => {
     const message = inputErrorMessage(() =>
