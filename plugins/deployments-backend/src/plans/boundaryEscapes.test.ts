@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
@@ -102,6 +103,43 @@ async function run(server: Server, planId: string, step: string) {
     status: 202,
   });
   return waitFor(server, started.body.id);
+}
+
+/**
+ * Rewrites one stored revision of a release the way anyone who may write
+ * Secrets in the release namespace can: helm keeps it there as
+ * base64(gzip(JSON)), inside the Secret's base64 data.
+ */
+async function forgeRevision(
+  release: string,
+  revision: number,
+  edit: (manifest: string) => string,
+): Promise<void> {
+  const name = `sh.helm.release.v1.${release}.v${revision}`;
+  const secret = JSON.parse(
+    await kubectl(['get', 'secret', name, '-n', 'team-a', '-o', 'json']),
+  );
+  const record = JSON.parse(
+    gunzipSync(
+      Buffer.from(
+        Buffer.from(secret.data.release, 'base64').toString(),
+        'base64',
+      ),
+    ).toString(),
+  );
+  record.manifest = edit(record.manifest);
+  const data = Buffer.from(
+    gzipSync(Buffer.from(JSON.stringify(record))).toString('base64'),
+  ).toString('base64');
+  await kubectl([
+    'patch',
+    'secret',
+    name,
+    '-n',
+    'team-a',
+    '--type=merge',
+    `--patch=${JSON.stringify({ data: { release: data } })}`,
+  ]);
 }
 
 describe('the boundary holds for what helm sends (POSTGRES)', () => {
@@ -302,5 +340,70 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
         '--ignore-not-found',
       ]);
     }
+  });
+
+  it("refuses to act on release records forged in the team's namespace", async () => {
+    const planId = await plan('escape-flip', {}, 'forge');
+    const release = installed[installed.length - 1];
+    for (let revision = 1; revision <= 2; revision++) {
+      expect((await run(server, planId, 'dry-run')).status).toBe('succeeded');
+      expect((await run(server, planId, 'preflight')).status).toBe('succeeded');
+      const apply = await run(server, planId, 'apply');
+      expect({ status: apply.status, error: apply.error }).toEqual({
+        status: 'succeeded',
+        error: undefined,
+      });
+    }
+
+    // Revision 1 now also lists a ConfigMap in team-b: a rollback would create it.
+    const outside = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${release}-forged\n  namespace: team-b\n`;
+    await forgeRevision(release, 1, manifest => `${manifest}\n---\n${outside}`);
+    const intoTeamB = await request(server)
+      .post(`${API}/plans/${planId}/rollback`)
+      .send({ revision: 1 });
+    expect(intoTeamB.status).toBe(202);
+    const refused = await waitFor(server, intoTeamB.body.id);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/ConfigMap team-b\/.*-forged/);
+
+    // Inside the boundary but not what the portal applied: refused too.
+    await forgeRevision(release, 1, manifest =>
+      manifest.replace(`${outside}`, '').replace(/harmless/g, 'tampered'),
+    );
+    const tampered = await request(server)
+      .post(`${API}/plans/${planId}/rollback`)
+      .send({ revision: 1 });
+    const refusedAgain = await waitFor(server, tampered.body.id);
+    expect(refusedAgain.status).toBe('failed');
+    expect(refusedAgain.error).toMatch(/not what any apply of this plan sent/);
+
+    // The current revision lists a kube-system object: uninstall would delete it.
+    await forgeRevision(
+      release,
+      2,
+      manifest =>
+        `${manifest}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-root-ca.crt\n  namespace: kube-system\n`,
+    );
+    const uninstall = await request(server)
+      .post(`${API}/plans/${planId}/uninstall`)
+      .send({ confirmReleaseName: release });
+    expect(uninstall.status).toBe(202);
+    const kept = await waitFor(server, uninstall.body.id);
+    expect(kept.status).toBe('failed');
+    expect(kept.error).toMatch(/ConfigMap kube-system\/kube-root-ca.crt/);
+    expect(
+      await kubectl([
+        'get',
+        'configmap',
+        'kube-root-ca.crt',
+        '-n',
+        'kube-system',
+        '-o',
+        'name',
+      ]),
+    ).toContain('kube-root-ca.crt');
+    expect(await leftovers()).toEqual([
+      expect.stringMatching(/^ConfigMap team-a\/t-forge-/),
+    ]);
   });
 });
