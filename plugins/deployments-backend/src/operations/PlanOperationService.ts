@@ -53,6 +53,7 @@ import { OperationContext, OperationRunner } from './OperationRunner';
 import { requiredAccess, runPreflight } from './preflight';
 import { checkedRender, RenderGuard, renderedRecord } from './RenderGuard';
 import { checkStoredRevision } from './storedRevisionCheck';
+import { createRedactor } from '../helm/createRedactor';
 
 /** Everything one operation needs, decrypted for it alone. */
 interface PlanInputs {
@@ -368,7 +369,7 @@ export class PlanOperationService {
   }
 
   private async finishPlan(
-    planId: string,
+    inputs: PlanInputs,
     actor: string,
     status: ReleasePlanStatus,
     statusMessage: string | undefined,
@@ -377,9 +378,12 @@ export class PlanOperationService {
       lastPreflight?: ReleasePlanGate;
     } = {},
   ) {
-    await this.plans.recordState(planId, {
+    // Messages come from errors, which may quote rendered output: no profile secret is stored.
+    const redact = createRedactor(inputs.profile?.secretStrings ?? []);
+    await this.plans.recordState(inputs.plan.id, {
       status,
-      statusMessage,
+      statusMessage:
+        statusMessage === undefined ? undefined : redact(statusMessage),
       statusChangedAt: new Date().toISOString(),
       statusChangedBy: actor,
       ...gates,
@@ -419,6 +423,11 @@ export class PlanOperationService {
         releaseNamespace: plan.namespace,
         scopeOf: discovery.scopeOf,
       });
+      // What is deployed now, for the diff: read while helm renders.
+      const deployed = helm.getManifest(helmTarget, undefined, {
+        signal: context.signal,
+      });
+      deployed.catch(() => undefined);
       const rendered = await helm.dryRun(
         helmTarget,
         await this.chartFor(inputs),
@@ -448,7 +457,7 @@ export class PlanOperationService {
         releaseNamespace: plan.namespace,
         discovery,
       });
-      const current = await helm.getManifest(helmTarget, undefined);
+      const current = await deployed;
       const changes = new Map(
         diffManifests(current, rendered.manifest).map(c => [c.key, c]),
       );
@@ -513,7 +522,7 @@ export class PlanOperationService {
         } violations, ${warnings.length} warnings`,
       );
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         result.passed ? 'dry-run-passed' : 'dry-run-failed',
         result.passed
@@ -549,7 +558,7 @@ export class PlanOperationService {
           };
     } catch (error) {
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         context.signal.aborted ? plan.status : 'dry-run-failed',
         (error as Error).message,
@@ -615,7 +624,7 @@ export class PlanOperationService {
       };
       const failed = preflight.checks.filter(c => !c.passed);
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         preflight.passed ? 'preflight-passed' : 'preflight-failed',
         preflight.passed ? undefined : failed.map(c => c.name).join('; '),
@@ -632,7 +641,7 @@ export class PlanOperationService {
           };
     } catch (error) {
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         context.signal.aborted ? plan.status : 'preflight-failed',
         (error as Error).message,
@@ -878,7 +887,7 @@ export class PlanOperationService {
             status.revision,
           );
           await this.finishPlan(
-            plan.id,
+            inputs,
             actor,
             result.rolledBack ? 'rolled-back' : 'failed',
             `helm test failed${
@@ -894,7 +903,7 @@ export class PlanOperationService {
       }
       await record('deployed', status.revision);
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         'deployed',
         `revision ${status.revision}`,
@@ -910,7 +919,7 @@ export class PlanOperationService {
       const outcome: ReleasePlanStatus = rolledBack ? 'rolled-back' : 'failed';
       context.line(message);
       await record(cancelled ? 'cancelled' : outcome).catch(() => undefined);
-      await this.finishPlan(plan.id, actor, outcome, message);
+      await this.finishPlan(inputs, actor, outcome, message);
       return {
         status: cancelled ? ('cancelled' as const) : ('failed' as const),
         result: { type: 'apply' as const, rolledBack },
@@ -1007,7 +1016,7 @@ export class PlanOperationService {
       // A rollback someone chose leaves a deployed release; 'rolled-back'
       // says an apply failed and Helm undid it, which the banner reports.
       await this.finishPlan(
-        plan.id,
+        inputs,
         actor,
         'deployed',
         `rolled back to revision ${revision} (now revision ${status.revision})`,
@@ -1019,7 +1028,7 @@ export class PlanOperationService {
       };
       return { status: 'succeeded' as const, result };
     } catch (error) {
-      await this.finishPlan(plan.id, actor, 'failed', (error as Error).message);
+      await this.finishPlan(inputs, actor, 'failed', (error as Error).message);
       throw error;
     }
   }
@@ -1050,7 +1059,7 @@ export class PlanOperationService {
       signal: context.signal,
       onLine: context.line,
     });
-    await this.finishPlan(plan.id, actor, 'uninstalled', undefined, {
+    await this.finishPlan(inputs, actor, 'uninstalled', undefined, {
       lastDryRun: undefined,
       lastPreflight: undefined,
     });

@@ -44,7 +44,7 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return (await child).stdout;
 }
 
-/** Every ConfigMap, and the ClusterRoleBindings, whose name carries this run's suffix. */
+/** Every ConfigMap outside team-a, and every ClusterRoleBinding, whose name carries this run's suffix. */
 async function leftovers(): Promise<string[]> {
   const configMaps = JSON.parse(
     await kubectl(['get', 'configmaps', '--all-namespaces', '-o', 'json']),
@@ -54,7 +54,10 @@ async function leftovers(): Promise<string[]> {
   ).items as Array<{ metadata: { name: string } }>;
   return [
     ...configMaps
-      .filter(c => c.metadata.name.includes(suffix))
+      .filter(
+        c =>
+          c.metadata.name.includes(suffix) && c.metadata.namespace !== 'team-a',
+      )
       .map(c => `ConfigMap ${c.metadata.namespace}/${c.metadata.name}`),
     ...bindings
       .filter(b => b.metadata.name.includes(suffix))
@@ -63,6 +66,18 @@ async function leftovers(): Promise<string[]> {
 }
 
 /** How Go's YAML (kubectl's client-side reading, as helm's) reads what the chart renders. */
+/** Removes the ConfigMap that flips escape-flip, so later tests see the harmless chart. */
+async function unflip(): Promise<void> {
+  await kubectl([
+    'delete',
+    'configmap',
+    'flip',
+    '-n',
+    'team-a',
+    '--ignore-not-found',
+  ]);
+}
+
 async function goReading(chart: string, values: string[]): Promise<string> {
   const { stdout } = await runHelm([
     'template',
@@ -239,14 +254,7 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
         { kubeconfig: stack.adminKubeconfigPath },
       ).catch(() => undefined);
     }
-    await kubectl([
-      'delete',
-      'configmap',
-      'flip',
-      '-n',
-      'team-a',
-      '--ignore-not-found',
-    ]).catch(() => undefined);
+    await unflip().catch(() => undefined);
   });
 
   // helm 4 re-reads templates with Go's YAML before its post-renderer, so a
@@ -308,6 +316,37 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
     // helm stopped before it wrote a release record.
     const history = await request(server).get(`${API}/plans/${planId}/history`);
     expect(history.body.items).toEqual([]);
+    await unflip();
+  });
+
+  it('applies a chart whose lookup changes content but not identity, and says what differed', async () => {
+    // The same template, pointed at the release namespace: once "flip"
+    // exists only its data changes, as when a chart reuses a stored password.
+    const planId = await plan(
+      'escape-flip',
+      { otherNamespace: 'team-a' },
+      'reuse',
+    );
+    await kubectl(['create', 'configmap', 'flip', '-n', 'team-a']).catch(
+      () => undefined,
+    );
+    expect((await run(server, planId, 'dry-run')).status).toBe('succeeded');
+    expect((await run(server, planId, 'preflight')).status).toBe('succeeded');
+    const apply = await run(server, planId, 'apply');
+    expect({ status: apply.status, error: apply.error }).toEqual({
+      status: 'succeeded',
+      error: undefined,
+    });
+    expect(apply.result.differsFromDryRun).toEqual([
+      expect.stringMatching(/^v1 ConfigMap team-a\/t-reuse-/),
+    ]);
+    const lines = await request(server).get(
+      `${API}/operations/${apply.id}/lines`,
+    );
+    expect(JSON.stringify(lines.body)).toMatch(
+      /different content than at the dry-run/,
+    );
+    await unflip();
   });
 
   it('renders the dry-run without reading the cluster: lookup finds nothing', async () => {
@@ -402,8 +441,6 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
         'name',
       ]),
     ).toContain('kube-root-ca.crt');
-    expect(await leftovers()).toEqual([
-      expect.stringMatching(/^ConfigMap team-a\/t-forge-/),
-    ]);
+    expect(await leftovers()).toEqual([]);
   });
 });
