@@ -310,21 +310,9 @@ export class TargetService {
         const parsed = parseKubeconfig(input.kubeconfig ?? '', {
           allowInsecureTls: target.allowInsecureTls,
         });
-        if (
-          parsed.impersonate &&
-          (target.impersonateUser || target.impersonateGroups)
-        ) {
-          throw new InputError(
-            'Impersonation is set both in the kubeconfig (as/as-groups) and on the target; keep one',
-          );
-        }
         base.apiServerUrl = parsed.server;
         base.caData = parsed.caData;
         base.allowInsecureTls = target.allowInsecureTls;
-        if (parsed.impersonate) {
-          base.impersonateUser = parsed.impersonate.user;
-          base.impersonateGroups = parsed.impersonate.groups;
-        }
         credentials = parsed.credentials;
         break;
       }

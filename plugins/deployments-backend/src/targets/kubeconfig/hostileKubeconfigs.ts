@@ -248,7 +248,7 @@ export const hostileKubeconfigs: HostileKubeconfig[] = [
   },
   {
     name: 'no credentials',
-    text: buildKubeconfig({ user: ['as: system:admin'] }),
+    text: buildKubeconfig({ user: ['{}'] }),
     field: /users\[0\]\.user must have exactly one credential.*found none/,
   },
   {
@@ -371,11 +371,24 @@ export const hostileKubeconfigs: HostileKubeconfig[] = [
     field: /users\[0\]\.user\.token-command is not a supported field/,
   },
   {
+    name: 'impersonation in the kubeconfig (as)',
+    text: buildKubeconfig({
+      user: [`token: ${CORPUS_TOKEN}`, 'as: system:admin'],
+    }),
+    field: /users\[0\]\.user\.as is not allowed: impersonation is set on the target/,
+  },
+  {
+    name: 'impersonation in the kubeconfig (as-groups)',
+    text: buildKubeconfig({
+      user: [`token: ${CORPUS_TOKEN}`, 'as-groups: [system:masters]'],
+    }),
+    field: /users\[0\]\.user\.as-groups is not allowed/,
+  },
+  {
     name: 'impersonation extras',
     text: buildKubeconfig({
       user: [
         `token: ${CORPUS_TOKEN}`,
-        'as: someone',
         'as-user-extra:',
         '  scopes: [all]',
       ],

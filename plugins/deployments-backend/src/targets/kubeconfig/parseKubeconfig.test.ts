@@ -78,14 +78,9 @@ describe('parseKubeconfig', () => {
       });
     });
 
-    it('basic credentials with impersonation', () => {
+    it('basic credentials', () => {
       const text = buildKubeconfig({
-        user: [
-          'username: admin',
-          'password: "correct horse"',
-          'as: deployer',
-          'as-groups: [team-a, system:authenticated]',
-        ],
+        user: ['username: admin', 'password: "correct horse"'],
       });
 
       expect(parseKubeconfig(text, strict)).toMatchObject({
@@ -93,10 +88,6 @@ describe('parseKubeconfig', () => {
           kind: 'basic',
           username: 'admin',
           password: 'correct horse',
-        },
-        impersonate: {
-          user: 'deployer',
-          groups: ['team-a', 'system:authenticated'],
         },
       });
     });
@@ -198,23 +189,22 @@ describe('parseKubeconfig', () => {
       );
     });
 
-    it('as-groups without as', () => {
-      const text = buildKubeconfig({
-        user: [`token: ${CORPUS_TOKEN}`, 'as-groups: [system:masters]'],
-      });
-      expect(refusal(text).message).toMatch(
-        /as-groups requires users\[0\]\.user\.as/,
-      );
-    });
-
-    it('as-uid, which the result could not carry', () => {
-      const text = buildKubeconfig({
-        user: [`token: ${CORPUS_TOKEN}`, 'as: x', 'as-uid: "1"'],
-      });
-      expect(refusal(text).message).toMatch(
-        /users\[0\]\.user\.as-uid is not allowed/,
-      );
-    });
+    it.each([
+      ['as', ['as: deployer']],
+      ['as-groups', ['as-groups: [system:masters]']],
+      ['as-uid', ['as-uid: "1"']],
+      ['as-user-extra', ['as-user-extra:', '  scopes: [all]']],
+    ])(
+      'impersonation (%s), which belongs to the target',
+      (field, lines) => {
+        const text = buildKubeconfig({
+          user: [`token: ${CORPUS_TOKEN}`, ...lines],
+        });
+        const message = refusal(text).message;
+        expect(message).toContain(`users[0].user.${field} is not allowed`);
+        expect(message).toMatch(/set it on the target/);
+      },
+    );
 
     it('a document nested far too deeply', () => {
       const text = buildKubeconfig({

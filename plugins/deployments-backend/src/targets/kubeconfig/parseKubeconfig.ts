@@ -17,8 +17,6 @@ export interface ParsedKubeconfig {
     | { kind: 'token'; token: string }
     | { kind: 'clientCertificate'; certData: string; keyData: string }
     | { kind: 'basic'; username: string; password: string };
-  /** From users[].user.as and as-groups. */
-  impersonate?: { user?: string; groups?: string[] };
   contextNamespace?: string;
 }
 
@@ -52,10 +50,11 @@ const USER_KEYS = new Set([
   'client-key-data',
   'username',
   'password',
-  'as',
-  'as-groups',
 ]);
 const CONTEXT_KEYS = new Set(['cluster', 'user', 'namespace']);
+
+const IMPERSONATION_ON_TARGET =
+  "impersonation is set on the target (its impersonate setting: user and groups), not in the kubeconfig; remove it here and set it on the target";
 
 const NEVER_CODE =
   'kubeconfigs are data, never code; use a token or client certificate';
@@ -82,9 +81,12 @@ const REFUSED_FIELDS = new Map<string, string>([
   ],
   ['proxy-url', 'proxies are not supported'],
   ['extensions', 'extensions are not supported'],
-  // The parsed result has nowhere to carry these, and dropping them silently would change the identity used.
-  ['as-uid', 'impersonating a UID is not supported'],
-  ['as-user-extra', 'impersonating user extras is not supported'],
+  // Impersonation is a setting of the target, bound to its credential; a
+  // kubeconfig that carried it would change the identity used unseen.
+  ['as', IMPERSONATION_ON_TARGET],
+  ['as-groups', IMPERSONATION_ON_TARGET],
+  ['as-uid', IMPERSONATION_ON_TARGET],
+  ['as-user-extra', IMPERSONATION_ON_TARGET],
 ]);
 
 type YamlMapping = Record<string, unknown>;
@@ -163,7 +165,6 @@ export function parseKubeconfig(
   return {
     ...readCluster(cluster.body, cluster.path, options),
     credentials: readCredentials(user.body, user.path),
-    ...readImpersonation(user.body, user.path),
     ...(contextNamespace !== undefined && { contextNamespace }),
   };
 }
@@ -519,30 +520,6 @@ function readCredentials(
   return { kind: 'basic', username, password };
 }
 
-function readImpersonation(
-  user: YamlMapping,
-  path: string,
-): Pick<ParsedKubeconfig, 'impersonate'> {
-  const as = optionalString(user, 'as', path);
-  const groups = optionalStringList(user, 'as-groups', path);
-  if (as === '') {
-    throw new InputError(`kubeconfig ${path}.as must not be empty`);
-  }
-  if (groups !== undefined && groups.length > 0 && as === undefined) {
-    // Kubernetes refuses group impersonation without a user, so fail here rather than on every request.
-    throw new InputError(`kubeconfig ${path}.as-groups requires ${path}.as`);
-  }
-  if (as === undefined) {
-    return {};
-  }
-  return {
-    impersonate: {
-      user: as,
-      ...(groups !== undefined && groups.length > 0 && { groups }),
-    },
-  };
-}
-
 /**
  * Decodes base64 strictly (Buffer.from alone skips junk) and checks that the
  * result looks like PEM with the expected label. Never echoes the value,
@@ -630,26 +607,6 @@ function optionalBoolean(
   if (typeof value !== 'boolean') {
     throw new InputError(
       `kubeconfig ${childPath(path, key)} must be true or false`,
-    );
-  }
-  return value;
-}
-
-function optionalStringList(
-  map: YamlMapping,
-  key: string,
-  path: string,
-): string[] | undefined {
-  const value = map[key];
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (
-    !Array.isArray(value) ||
-    !value.every(item => typeof item === 'string' && item.length > 0)
-  ) {
-    throw new InputError(
-      `kubeconfig ${childPath(path, key)} must be a list of non-empty strings`,
     );
   }
   return value;
