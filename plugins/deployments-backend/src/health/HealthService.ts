@@ -7,12 +7,26 @@ import { Knex } from 'knex';
 import { ClusterConnection } from '../cluster/ClusterConnection';
 import { KeyringService } from '../keyring/KeyringService';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
-import { StoredPlan } from '../plans/DatabasePlanStore';
+import {
+  applyPlanFilter,
+  DatabasePlanStore,
+  PlanFilterTree,
+  StoredPlan,
+} from '../plans/DatabasePlanStore';
 import { PlanService } from '../plans/PlanService';
 import { TargetService } from '../targets/TargetService';
 
 const TARGET_HEALTH = 'deployments_target_health';
+const OPERATIONS = 'deployments_operations';
+const PLANS = 'deployments_plans';
 const PROBE_CONCURRENCY = 4;
+
+/**
+ * The plans whose releases and operations a summary may report, from the
+ * caller's `deployments.plan.read` decision: all of them (ALLOW), none
+ * (DENY), or those a condition tree allows (CONDITIONAL), filtered in SQL.
+ */
+export type PlanReadScope = 'all' | 'none' | PlanFilterTree;
 
 /**
  * The status banner's source: keyring state, the reachability of targets
@@ -24,7 +38,7 @@ export class HealthService {
     private readonly db: Knex,
     private readonly keyring: KeyringService,
     private readonly targets: TargetService,
-    private readonly plans: PlanService,
+    private readonly plans: DatabasePlanStore,
     private readonly operations: DatabaseOperationStore,
     private readonly logger: LoggerService,
   ) {}
@@ -33,7 +47,8 @@ export class HealthService {
     db: Knex;
     keyring: KeyringService;
     targets: TargetService;
-    plans: PlanService;
+    /** Not used: the summary reads plans through their store, to filter them in SQL. */
+    plans?: PlanService;
     operations: DatabaseOperationStore;
     logger: LoggerService;
   }): HealthService {
@@ -41,7 +56,7 @@ export class HealthService {
       options.db,
       options.keyring,
       options.targets,
-      options.plans,
+      DatabasePlanStore.create(options.db),
       options.operations,
       options.logger,
     );
@@ -85,18 +100,23 @@ export class HealthService {
     this.logger.debug(`Probed ${targets.length} targets`);
   }
 
-  async summary(): Promise<DeploymentsHealth> {
+  /**
+   * The banner for a caller: keyring and target reachability as they are;
+   * releases and running operations only of the plans `scope` allows (one
+   * query each, whatever the number of plans).
+   */
+  async summary(scope: PlanReadScope): Promise<DeploymentsHealth> {
     const [keyring, targets, probes, attention, running] = await Promise.all([
       this.keyring.status(),
       this.targets.listStored(),
       this.db(TARGET_HEALTH).select(),
-      this.plans.listByStatus([
-        'failed',
-        'interrupted',
-        'rolled-back',
-        'applying',
-      ]),
-      this.operations.countRunning(),
+      scope === 'none'
+        ? []
+        : this.plans.listByStatus(
+            ['failed', 'interrupted', 'rolled-back', 'applying'],
+            scope === 'all' ? undefined : scope,
+          ),
+      this.countRunning(scope),
     ]);
     const unreachable = targets.flatMap(target => {
       const probe = probes.find(p => p.target_id === target.id);
@@ -143,5 +163,20 @@ export class HealthService {
       operations: { running },
       checkedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Running operations of the plans in scope; with conditions, an operation
+   * whose plan was deleted matches none of them (as in `GET /operations`).
+   */
+  private async countRunning(scope: PlanReadScope): Promise<number> {
+    if (scope === 'none') return 0;
+    if (scope === 'all') return this.operations.countRunning();
+    const [{ count }] = await this.db(`${OPERATIONS} as o`)
+      .join(`${PLANS} as p`, 'p.id', 'o.plan_id')
+      .where('o.status', 'running')
+      .andWhere(q => applyPlanFilter(q, scope, 'p'))
+      .count({ count: '*' });
+    return Number(count);
   }
 }

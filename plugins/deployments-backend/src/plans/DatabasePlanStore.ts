@@ -234,11 +234,17 @@ export class DatabasePlanStore {
     return (await this.db(PLANS).whereIn('id', ids)).map(fromRow);
   }
 
-  /** Plans in a status, for the health summary. */
-  async listByStatus(statuses: ReleasePlanStatus[]): Promise<StoredPlan[]> {
-    return (await this.db(PLANS).whereIn('status', statuses).limit(200)).map(
-      fromRow,
-    );
+  /**
+   * Plans in a status, for the health summary; with a permission filter only
+   * the plans it allows (filtered in SQL, before the limit).
+   */
+  async listByStatus(
+    statuses: ReleasePlanStatus[],
+    filter?: PlanFilterTree,
+  ): Promise<StoredPlan[]> {
+    const query = this.db(PLANS).whereIn('status', statuses);
+    if (filter) query.andWhere(q => applyPlanFilter(q, filter));
+    return (await query.limit(200)).map(fromRow);
   }
 
   async idsUsing(column: 'target_id' | 'chart_id' | 'profile_id', id: string) {
