@@ -74,6 +74,14 @@ export interface DryRunObject {
   change: 'added' | 'changed' | 'removed' | 'unchanged';
   /** Unified diff of the object against the deployed one; Secret values redacted. */
   diff?: string;
+  /**
+   * The object against the live one in the cluster, as the API server would
+   * apply it (server-side apply dry-run: defaults, admission and other
+   * managers' fields included); absent when it was not validated.
+   */
+  liveChange?: 'added' | 'changed' | 'removed' | 'unchanged';
+  /** Unified diff for liveChange; Secret values redacted. */
+  liveDiff?: string;
   /** The rendered object as YAML; Secret values redacted. */
   manifest?: string;
 }

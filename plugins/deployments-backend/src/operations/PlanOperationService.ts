@@ -20,6 +20,7 @@ import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { ClusterDiscovery } from '../cluster/ClusterDiscovery';
 import { watchRollout } from '../cluster/RolloutWatcher';
 import {
+  diffServerDryRun,
   serverDryRun,
   serverDryRunKey,
   ServerDryRunOutcome,
@@ -45,6 +46,7 @@ import {
   analyzeRelease,
   diffManifests,
   inputsHash,
+  ManifestChange,
   parseRenderedRelease,
   redactSecretObject,
   ReleaseWarning,
@@ -464,6 +466,8 @@ export class PlanOperationService {
       const violations = [...analysis.violations];
       const warnings = [...analysis.warnings];
       let serverRefused = 0;
+      // Each object against the live one, as the API server would apply it.
+      const liveChanges = new Map<string, ManifestChange>();
       // Only a release inside the boundary is sent to the API server, even as a dry-run.
       if (analysis.violations.length === 0) {
         const toValidate = objects
@@ -479,6 +483,12 @@ export class PlanOperationService {
           fieldManager: 'kubedeploy',
           namespace: plan.namespace,
           signal: context.signal,
+        });
+        outcomes.forEach((outcome, index) => {
+          const change = diffServerDryRun(outcome);
+          if (change) {
+            liveChanges.set(diffKeyOf(toValidate[index].object), change);
+          }
         });
         const found = serverFindings(
           outcomes,
@@ -505,7 +515,9 @@ export class PlanOperationService {
         violations,
         warnings,
         objects: [
-          ...objects.map(o => toDryRunObject(o, plan.namespace, changes)),
+          ...objects.map(o =>
+            toDryRunObject(o, plan.namespace, changes, liveChanges),
+          ),
           ...[...changes.values()]
             .filter(c => c.change === 'removed')
             .map(c => removedObject(c.key, c.diff)),
@@ -1087,11 +1099,13 @@ function toDryRunObject(
     string,
     { key: string; change: DryRunObject['change']; diff?: string }
   >,
+  liveChanges: Map<string, ManifestChange>,
 ): DryRunObject {
   const { object } = rendered;
   const metadata = (object.metadata ?? {}) as Record<string, unknown>;
   const key = diffKeyOf(object);
   const change = rendered.hook ? undefined : changes.get(key);
+  const live = rendered.hook ? undefined : liveChanges.get(key);
   return {
     key,
     apiVersion: String(object.apiVersion ?? ''),
@@ -1103,6 +1117,10 @@ function toDryRunObject(
     hook: rendered.hook,
     change: change?.change ?? 'added',
     diff: change?.diff,
+    ...(live && {
+      liveChange: live.change,
+      ...(live.diff !== undefined && { liveDiff: live.diff }),
+    }),
     manifest: stringifyYaml(redactSecretObject(object)),
   };
 }

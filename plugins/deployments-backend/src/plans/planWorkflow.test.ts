@@ -239,6 +239,12 @@ describe('release plan workflow (POSTGRES)', () => {
     );
     // The secret value never reaches the rendered output.
     expect(JSON.stringify(dryRun)).not.toContain('tok-flow-secret-1234');
+    // Each object compared with the live cluster, as the API server would apply it.
+    const deploymentObject = dryRun.result.objects.find(
+      (o: { kind: string }) => o.kind === 'Deployment',
+    );
+    expect(deploymentObject.liveChange).toBe('added');
+    expect(deploymentObject.liveDiff).toMatch(/\+\s+replicas: 1/);
 
     const noPreflight = await request(server).post(
       `${API}/plans/${planId}/apply`,
