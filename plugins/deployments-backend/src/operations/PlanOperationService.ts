@@ -860,6 +860,17 @@ export class PlanOperationService {
         }),
       };
       if (plan.options.runTests) {
+        // helm test runs the test hooks stored with the revision: they must be what the guard let through.
+        await checkStoredRevision({
+          helm,
+          target: helmTarget,
+          revision: status.revision,
+          boundary: this.targets.boundaryOf(inputs.target),
+          scopeOf: discovery.scopeOf,
+          action: 'test of',
+          appliedDigests: new Set([result.rendered!.digest]),
+          signal: context.signal,
+        });
         context.line('Running helm test');
         const test = await helm.test(helmTarget, {
           timeoutSeconds: plan.options.timeoutSeconds,

@@ -165,6 +165,7 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
     chart: string,
     values: Record<string, unknown>,
     name: string,
+    options: { runTests?: boolean } = {},
   ): Promise<string> {
     const releaseName = `t-${name}-${suffix}`;
     installed.push(releaseName);
@@ -185,7 +186,7 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
         namespace: 'team-a',
         releaseName,
         ...(profileId && { profileId }),
-        options: { timeoutSeconds: 60 },
+        options: { timeoutSeconds: 60, ...options },
       });
     expect(created.status).toBe(201);
     return created.body.id;
@@ -326,6 +327,8 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
       'escape-flip',
       { otherNamespace: 'team-a' },
       'reuse',
+      // helm test runs the stored revision's test hooks: checked against what the guard let through.
+      { runTests: true },
     );
     await kubectl(['create', 'configmap', 'flip', '-n', 'team-a']).catch(
       () => undefined,
@@ -337,6 +340,7 @@ describe('the boundary holds for what helm sends (POSTGRES)', () => {
       status: 'succeeded',
       error: undefined,
     });
+    expect(apply.result.testsPassed).toBe(true);
     expect(apply.result.differsFromDryRun).toEqual([
       expect.stringMatching(/^v1 ConfigMap team-a\/t-reuse-/),
     ]);
