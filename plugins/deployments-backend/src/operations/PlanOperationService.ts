@@ -2,7 +2,6 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError } from '@backstage/errors';
 import {
   ApplyResult,
-  DryRunObject,
   DryRunResult,
   OperationKind,
   PreflightCheckResult,
@@ -13,7 +12,7 @@ import {
 } from '@kubedeploy/plugin-deployments-common';
 import { DeploymentPreflightCheck } from '@kubedeploy/plugin-deployments-node';
 import { randomUUID } from 'node:crypto';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { ChartService } from '../charts/ChartService';
 import { StoredChart } from '../charts/DatabaseChartStore';
 import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
@@ -23,7 +22,6 @@ import {
   diffServerDryRun,
   serverDryRun,
   serverDryRunKey,
-  ServerDryRunOutcome,
 } from '../cluster/serverDryRun';
 import { HelmCommandError, HelmRunner, HelmTarget } from '../helm';
 import { StoredPlan } from '../plans/DatabasePlanStore';
@@ -48,13 +46,18 @@ import {
   inputsHash,
   ManifestChange,
   parseRenderedRelease,
-  redactSecretObject,
-  ReleaseWarning,
 } from './manifest';
 import { OperationContext, OperationRunner } from './OperationRunner';
 import { requiredAccess, runPreflight } from './preflight';
 import { checkedRender, RenderGuard, renderedRecord } from './RenderGuard';
 import { checkStoredRevision } from './storedRevisionCheck';
+import {
+  diffKeyOf,
+  isNamespaced,
+  removedObject,
+  serverFindings,
+  toDryRunObject,
+} from './dryRunFindings';
 import { createRedactor } from '../helm/createRedactor';
 
 /** Everything one operation needs, decrypted for it alone. */
@@ -1089,125 +1092,4 @@ export class PlanOperationService {
     const result: RollbackResult = { type: 'uninstall' };
     return { status: 'succeeded' as const, result };
   }
-}
-
-/** The key diffManifests gives an object: apiVersion/kind/[namespace/]name as declared. */
-function diffKeyOf(object: Record<string, unknown>): string {
-  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
-  return [object.apiVersion, object.kind, metadata.namespace, metadata.name]
-    .filter(part => typeof part === 'string' && part)
-    .join('/');
-}
-
-function toDryRunObject(
-  rendered: {
-    source: string;
-    hook?: string[];
-    object: Record<string, unknown>;
-  },
-  namespace: string,
-  changes: Map<
-    string,
-    { key: string; change: DryRunObject['change']; diff?: string }
-  >,
-  liveChanges: Map<string, ManifestChange>,
-): DryRunObject {
-  const { object } = rendered;
-  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
-  const key = diffKeyOf(object);
-  const change = rendered.hook ? undefined : changes.get(key);
-  const live = rendered.hook ? undefined : liveChanges.get(key);
-  return {
-    key,
-    apiVersion: String(object.apiVersion ?? ''),
-    kind: String(object.kind ?? ''),
-    name: String(metadata.name ?? ''),
-    namespace:
-      typeof metadata.namespace === 'string' ? metadata.namespace : namespace,
-    source: rendered.source,
-    hook: rendered.hook,
-    change: change?.change ?? 'added',
-    diff: change?.diff,
-    ...(live && {
-      liveChange: live.change,
-      ...(live.diff !== undefined && { liveDiff: live.diff }),
-    }),
-    manifest: stringifyYaml(redactSecretObject(object)),
-  };
-}
-
-function removedObject(key: string, diff?: string): DryRunObject {
-  // apiVersion may hold a '/', so only the kind and name are read back from the key.
-  const parts = key.split('/');
-  const kindIndex = parts.findIndex(p => /^[A-Z]/.test(p));
-  return {
-    key,
-    apiVersion: parts.slice(0, Math.max(kindIndex, 0)).join('/'),
-    kind: parts[kindIndex] ?? '',
-    name: parts[parts.length - 1] ?? '',
-    source: '',
-    change: 'removed',
-    diff,
-  };
-}
-
-function isNamespaced(
-  discovery: ClusterDiscovery,
-  object: Record<string, unknown>,
-): boolean {
-  const apiVersion =
-    typeof object.apiVersion === 'string' ? object.apiVersion : '';
-  const [group, version] = apiVersion.includes('/')
-    ? apiVersion.split('/', 2)
-    : ['', apiVersion];
-  // Unknown kinds keep the namespace in their name: the server refuses them anyway.
-  return (
-    discovery.scopeOf(group, version, String(object.kind ?? '')) !== 'Cluster'
-  );
-}
-
-/**
- * What the API server said about a release: refusals are violations, its
- * warnings are warnings. A release namespace that does not exist yet is not
- * a refusal when the apply creates it.
- */
-function serverFindings(
-  outcomes: ServerDryRunOutcome[],
-  namespace: string,
-  createNamespace: boolean,
-): {
-  violations: Array<{ object: string; reason: string }>;
-  warnings: ReleaseWarning[];
-} {
-  const violations: Array<{ object: string; reason: string }> = [];
-  const warnings: ReleaseWarning[] = [];
-  const missingNamespace = `namespaces "${namespace}" not found`;
-  for (const outcome of outcomes) {
-    for (const message of outcome.warnings) {
-      warnings.push({ object: outcome.key, code: 'server-warning', message });
-    }
-    if (outcome.ok) {
-      continue;
-    }
-    const error = outcome.error ?? 'no reason given';
-    if (
-      createNamespace &&
-      outcome.reason === 'NotFound' &&
-      error.includes(missingNamespace)
-    ) {
-      warnings.push({
-        object: outcome.key,
-        code: 'namespace-created-at-apply',
-        message: `not validated on the API server: namespace ${JSON.stringify(
-          namespace,
-        )} does not exist yet; the apply creates it`,
-      });
-      continue;
-    }
-    violations.push({
-      object: outcome.key,
-      reason: `the API server refuses it: ${error}`,
-    });
-  }
-  return { violations, warnings };
 }
