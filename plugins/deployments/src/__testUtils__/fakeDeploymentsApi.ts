@@ -160,6 +160,9 @@ export const passedDryRunResult: DryRunResult = {
       source: 'hello/templates/deployment.yaml',
       change: 'changed',
       diff: '--- deployed\n+++ planned\n@@ -1,3 +1,3 @@\n spec:\n-  replicas: 1\n+  replicas: 2\n',
+      liveChange: 'changed',
+      liveDiff:
+        '--- live\n+++ dry-run\n@@ -1,3 +1,3 @@\n spec:\n-  replicas: 1\n+  replicas: 2\n   progressDeadlineSeconds: 600\n',
       manifest:
         'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: payments-api-hello\n',
     },

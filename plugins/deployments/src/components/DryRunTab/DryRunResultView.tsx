@@ -82,6 +82,14 @@ function ObjectPanel(props: { object: DryRunObject }) {
               : 'No differences.'}
           </Typography>
         )}
+        {object.liveDiff && (
+          <>
+            <Typography variant="subtitle2" style={{ marginTop: 8 }}>
+              Diff against the live object, as the API server would apply it
+            </Typography>
+            <UnifiedDiff diff={object.liveDiff} />
+          </>
+        )}
         {object.manifest && (
           <>
             <Typography variant="subtitle2" style={{ marginTop: 8 }}>

@@ -54,9 +54,18 @@ describe('DryRunTab', () => {
         name: 'Deployment payments-api-hello',
       }),
     );
-    const diff = await within(result).findByTestId('unified-diff');
+    const [diff, liveDiff] = await within(result).findAllByTestId(
+      'unified-diff',
+    );
     expect(diff).toHaveTextContent('- replicas: 1');
     expect(diff).toHaveTextContent('+ replicas: 2');
+    // The same object against the live one, as the API server would apply it.
+    expect(
+      within(result).getByText(
+        'Diff against the live object, as the API server would apply it',
+      ),
+    ).toBeInTheDocument();
+    expect(liveDiff).toHaveTextContent('progressDeadlineSeconds: 600');
     expect(
       within(result).getByText(
         'Rendered manifest (from hello/templates/deployment.yaml)',

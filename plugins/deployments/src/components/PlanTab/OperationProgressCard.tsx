@@ -229,6 +229,13 @@ function OperationOutcome(props: { operation: Operation }) {
         {apply.rolledBack && ' · rolled back after a failure'}
         {apply.testsPassed !== undefined &&
           ` · tests ${apply.testsPassed ? 'passed' : 'failed'}`}
+        {apply.differsFromDryRun && apply.differsFromDryRun.length > 0 && (
+          <>
+            <br />
+            Rendered with different content than at the dry-run (identity and
+            boundary checked again): {apply.differsFromDryRun.join(', ')}
+          </>
+        )}
       </Typography>
     );
   }
