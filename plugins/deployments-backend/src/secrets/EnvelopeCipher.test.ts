@@ -126,6 +126,35 @@ describe('EnvelopeCipher', () => {
     ).resolves.toEqual(Buffer.from('old token'));
   });
 
+  it('binds a value to its binding: only the same binding opens it', async () => {
+    const bound = { ...identity, binding: 'sha256:aaaa' };
+    const sealed = await cipher.seal(KEY_ID, bound, 'token');
+    expect(sealed).toMatch(/^kd2\./);
+    expect(EnvelopeCipher.isBound(sealed)).toBe(true);
+    expect((await cipher.open(bound, sealed)).toString('utf8')).toBe('token');
+
+    await expect(
+      cipher.open({ ...identity, binding: 'sha256:bbbb' }, sealed),
+    ).rejects.toThrow(SecretIntegrityError);
+    // Without a binding, and relabelled as the unbound format: both refused.
+    await expect(cipher.open(identity, sealed)).rejects.toThrow(
+      /sealed with a binding/,
+    );
+    await expect(
+      cipher.open(identity, sealed.replace(/^kd2\./, 'kd1.')),
+    ).rejects.toThrow(SecretIntegrityError);
+
+    // An unbound value opens only without a binding.
+    const unbound = await cipher.seal(KEY_ID, identity, 'token');
+    expect(EnvelopeCipher.isBound(unbound)).toBe(false);
+    await expect(cipher.open(bound, unbound)).rejects.toThrow(
+      /sealed without a binding/,
+    );
+    await expect(
+      cipher.open(bound, unbound.replace(/^kd1\./, 'kd2.')),
+    ).rejects.toThrow(SecretIntegrityError);
+  });
+
   it('does not confuse fields whose concatenations are equal', async () => {
     const a = await cipher.seal(
       KEY_ID,

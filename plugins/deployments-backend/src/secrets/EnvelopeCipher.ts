@@ -13,6 +13,13 @@ export interface RecordIdentity {
   id: string;
   /** Increases on every change of the secret; a non-negative integer. */
   version: number;
+  /**
+   * What else the secret is bound to, e.g. a digest of the settings it may be
+   * used with. A value sealed with a binding opens only with the same binding
+   * (and is written in the `kd2` format); one sealed without opens only
+   * without (`kd1`).
+   */
+  binding?: string;
 }
 
 /** Finds the unwrapped 32-byte data key for an id; the caller caches it. */
@@ -21,6 +28,8 @@ export interface DataKeyResolver {
 }
 
 const FORMAT = 'kd1';
+// The same envelope, with the identity's binding in the associated data.
+const BOUND_FORMAT = 'kd2';
 // Domain separation: this associated data means nothing to any other use of the key.
 const AAD_LABEL = 'kubedeploy/envelope';
 const ALGORITHM = 'aes-256-gcm';
@@ -45,9 +54,10 @@ export function generateDataKey(): Buffer {
 /**
  * Envelope encryption of one secret: AES-256-GCM under a data key, with a
  * fresh random 96-bit IV per seal. The sealed text is
- * `kd1.<dataKeyId>.<iv>.<ciphertext>.<tag>` (base64url parts) and is safe
- * for a database text column. The format version, data key id and record
- * identity are authenticated as associated data.
+ * `kd1.<dataKeyId>.<iv>.<ciphertext>.<tag>` (base64url parts; `kd2` when
+ * the identity carries a binding) and is safe for a database text column.
+ * The format version, data key id and record identity are authenticated as
+ * associated data, so a `kd2` value relabelled `kd1` does not open.
  */
 export class EnvelopeCipher {
   private constructor(private readonly resolver: DataKeyResolver) {}
@@ -61,6 +71,11 @@ export class EnvelopeCipher {
     return parseSealed(sealed).dataKeyId;
   }
 
+  /** Whether a sealed value carries a binding (`kd2`); says nothing of its integrity. */
+  static isBound(sealed: string): boolean {
+    return parseSealed(sealed).format === BOUND_FORMAT;
+  }
+
   async seal(
     dataKeyId: string,
     identity: RecordIdentity,
@@ -71,7 +86,8 @@ export class EnvelopeCipher {
         'A data key id must be 1 to 128 letters, digits, "-" or "_"',
       );
     }
-    const aad = associatedData(dataKeyId, identity);
+    const format = identity.binding === undefined ? FORMAT : BOUND_FORMAT;
+    const aad = associatedData(format, dataKeyId, identity);
     const key = await this.resolveKey(dataKeyId);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, key, iv, {
@@ -89,7 +105,7 @@ export class EnvelopeCipher {
     }
     const tag = cipher.getAuthTag();
     return [
-      FORMAT,
+      format,
       dataKeyId,
       iv.toString('base64url'),
       ciphertext.toString('base64url'),
@@ -105,7 +121,16 @@ export class EnvelopeCipher {
    */
   async open(identity: RecordIdentity, sealed: string): Promise<Buffer> {
     const parts = parseSealed(sealed);
-    const aad = associatedData(parts.dataKeyId, identity);
+    if ((parts.format === BOUND_FORMAT) !== (identity.binding !== undefined)) {
+      throw new SecretIntegrityError(
+        `The sealed ${identity.type} secret of ${identity.id} was sealed ${
+          parts.format === BOUND_FORMAT ? 'with' : 'without'
+        } a binding and cannot be opened ${
+          parts.format === BOUND_FORMAT ? 'without' : 'with'
+        } one`,
+      );
+    }
+    const aad = associatedData(parts.format, parts.dataKeyId, identity);
     const key = await this.resolveKey(parts.dataKeyId);
     const decipher = createDecipheriv(ALGORITHM, key, parts.iv, {
       authTagLength: TAG_BYTES,
@@ -138,6 +163,7 @@ export class EnvelopeCipher {
 }
 
 interface SealedParts {
+  format: typeof FORMAT | typeof BOUND_FORMAT;
   dataKeyId: string;
   iv: Buffer;
   ciphertext: Buffer;
@@ -151,14 +177,18 @@ function parseSealed(sealed: string): SealedParts {
     throw malformed();
   }
   const parts = sealed.split('.');
-  if (parts.length !== 5 || parts[0] !== FORMAT) {
+  if (
+    parts.length !== 5 ||
+    (parts[0] !== FORMAT && parts[0] !== BOUND_FORMAT)
+  ) {
     throw malformed();
   }
-  const [, dataKeyId, iv, ciphertext, tag] = parts;
+  const [format, dataKeyId, iv, ciphertext, tag] = parts;
   if (!isValidDataKeyId(dataKeyId)) {
     throw malformed();
   }
   const parsed = {
+    format,
     dataKeyId,
     iv: decodeBase64Url(iv),
     ciphertext: decodeBase64Url(ciphertext),
@@ -186,26 +216,32 @@ function decodeBase64Url(text: string): Buffer | undefined {
 }
 
 /** Length-prefixed fields, so no two different identities encode the same bytes. */
-function associatedData(dataKeyId: string, identity: RecordIdentity): Buffer {
+function associatedData(
+  format: string,
+  dataKeyId: string,
+  identity: RecordIdentity,
+): Buffer {
   if (
     typeof identity !== 'object' ||
     identity === null ||
     !isIdentityField(identity.type) ||
     !isIdentityField(identity.id) ||
     !Number.isSafeInteger(identity.version) ||
-    identity.version < 0
+    identity.version < 0 ||
+    (identity.binding !== undefined && !isIdentityField(identity.binding))
   ) {
     throw new InputError(
-      'A record identity needs a non-empty type and id and a non-negative integer version',
+      'A record identity needs a non-empty type and id, a non-negative integer version and, if it has one, a non-empty binding',
     );
   }
   const fields = [
     AAD_LABEL,
-    FORMAT,
+    format,
     dataKeyId,
     identity.type,
     identity.id,
     String(identity.version),
+    ...(identity.binding === undefined ? [] : [identity.binding]),
   ];
   return Buffer.concat(
     fields.flatMap(field => {

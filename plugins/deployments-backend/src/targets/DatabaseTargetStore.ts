@@ -187,6 +187,28 @@ export class DatabaseTargetStore {
     }
   }
 
+  /**
+   * Replaces only the sealed credential and its version, if the row still
+   * holds the credential and revision `target` was read with; answers
+   * whether it did. Settings, revision and fingerprint stay as they are.
+   */
+  async replaceSealedCredentials(
+    target: Pick<StoredTarget, 'id' | 'revision' | 'credentialsSealed'>,
+    next: Pick<StoredTarget, 'credentialsSealed' | 'credentialsVersion'>,
+  ): Promise<boolean> {
+    const updated = await this.db<TargetRow>(TABLE)
+      .where({
+        id: target.id,
+        revision: target.revision,
+        credentials_sealed: target.credentialsSealed ?? null,
+      })
+      .update({
+        credentials_sealed: next.credentialsSealed ?? null,
+        credentials_version: next.credentialsVersion,
+      });
+    return updated > 0;
+  }
+
   async delete(name: string): Promise<boolean> {
     return (await this.db<TargetRow>(TABLE).where({ name }).delete()) > 0;
   }

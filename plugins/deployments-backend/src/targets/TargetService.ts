@@ -14,6 +14,9 @@ import {
   fromInClusterServiceAccount,
 } from '../cluster/ClusterConnection';
 import { testConnection } from '../cluster/connectionTest';
+import { SecretIntegrityError } from '../keyring/errors';
+import { stableHash } from '../lib/stableHash';
+import { EnvelopeCipher } from '../secrets/EnvelopeCipher';
 import { SecretsService } from '../secrets/SecretsService';
 import { DatabaseTargetStore, StoredTarget } from './DatabaseTargetStore';
 import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
@@ -43,10 +46,28 @@ export interface CreateTargetInput extends TargetSettingsInput {
 }
 
 /**
+ * A change of settings. Changing where the credential goes or as whom
+ * (API server, CA, insecure TLS, impersonation) needs `credentials` too.
+ */
+export interface UpdateTargetInput extends TargetSettingsInput {
+  expectedRevision?: number;
+  credentials?: TargetCredentialsInput;
+}
+
+/**
  * Answers which release plans use a target. The plans domain provides it;
  * until it exists nothing uses a target.
  */
 export type TargetUsageLookup = (targetId: string) => Promise<string[]>;
+
+/**
+ * A target's credential did not open with the target's stored connection
+ * settings: they, or the credential, changed behind the portal's back. It
+ * conflicts with the stored state (409); nothing is sent anywhere.
+ */
+class CredentialBindingError extends SecretIntegrityError {
+  statusCode = 409;
+}
 
 const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
 const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
@@ -148,35 +169,49 @@ export class TargetService {
 
   async update(
     name: string,
-    input: TargetSettingsInput & { expectedRevision?: number },
+    input: UpdateTargetInput,
     actor: string,
   ): Promise<Target> {
+    const { expectedRevision, credentials, ...settings } = input;
     const current = await this.getStored(name);
     if (
-      input.expectedRevision !== undefined &&
-      input.expectedRevision !== current.revision
+      expectedRevision !== undefined &&
+      expectedRevision !== current.revision
     ) {
       throw new ConflictError(
-        `Target "${name}" is at revision ${current.revision}, not ${input.expectedRevision}; reload and try again`,
+        `Target "${name}" is at revision ${current.revision}, not ${expectedRevision}; reload and try again`,
       );
     }
-    if (
-      current.authKind === 'kubeconfig' &&
-      (input.apiServerUrl || input.caData)
-    ) {
-      throw new InputError(
-        'The API server and CA of a kubeconfig target come from its kubeconfig; replace the credentials to change them',
-      );
-    }
-    const next = applySettings(
+    const now = new Date().toISOString();
+    let next = applySettings(
       {
         ...current,
         revision: current.revision + 1,
-        updatedAt: new Date().toISOString(),
+        updatedAt: now,
         updatedBy: actor,
       },
-      input,
+      settings,
     );
+    if (
+      (credentials?.authKind ?? current.authKind) === 'kubeconfig' &&
+      (next.apiServerUrl !== current.apiServerUrl ||
+        next.caData !== current.caData)
+    ) {
+      throw new InputError(
+        'The API server and CA of a kubeconfig target come from its kubeconfig (it never loses its CA); replace the kubeconfig to change them',
+      );
+    }
+    const changed = changedConnectionSettings(current, next);
+    if (credentials) {
+      next = await this.sealCredentials(next, credentials, now);
+    } else if (changed.length > 0) {
+      throw new InputError(
+        `Changing ${changed.join(
+          ', ',
+        )} of target "${name}" changes where its credential is sent or as whom; ` +
+          're-enter the credential in the same request (credentials) to change it',
+      );
+    }
     validateComplete(next);
     await this.store.replace(next, current.revision);
     return toApiTarget(next);
@@ -246,13 +281,7 @@ export class TargetService {
       });
       return { ...access, impersonate };
     }
-    if (!target.credentialsSealed) {
-      throw new ConflictError(`Target "${target.name}" has no credentials`);
-    }
-    const opened = await this.secrets.open(
-      credentialIdentity(target),
-      target.credentialsSealed,
-    );
+    const opened = await this.openCredentials(target);
     const credentials = JSON.parse(
       opened.toString('utf8'),
     ) as ClusterCredentials;
@@ -264,6 +293,60 @@ export class TargetService {
       credentials,
       impersonate,
     };
+  }
+
+  /**
+   * Opens a target's credential with its stored connection settings bound
+   * in. A credential whose settings were changed without re-entering it
+   * (e.g. directly in the database) does not open, so it is never sent.
+   */
+  private async openCredentials(target: StoredTarget): Promise<Buffer> {
+    const sealed = target.credentialsSealed;
+    if (!sealed) {
+      throw new ConflictError(`Target "${target.name}" has no credentials`);
+    }
+    if (!EnvelopeCipher.isBound(sealed)) {
+      return this.openAndBindLegacyCredentials(target, sealed);
+    }
+    try {
+      return await this.secrets.open(credentialIdentity(target), sealed);
+    } catch (error) {
+      if ((error as Error)?.name === 'SecretIntegrityError') {
+        throw new CredentialBindingError(
+          `The credential of target "${target.name}" does not open with the target's stored connection settings ` +
+            '(API server URL, CA, insecure TLS, impersonation): they or the credential were changed without re-entering it. ' +
+            'Nothing was sent; re-enter the credential to use this target',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Credentials sealed before the connection settings were bound (format
+   * kd1) open as before, once: they are re-sealed at once, bound to the
+   * settings they are used with and under the next credentials version, so
+   * the unbound ciphertext no longer opens and later changes fail closed.
+   */
+  private async openAndBindLegacyCredentials(
+    target: StoredTarget,
+    sealed: string,
+  ): Promise<Buffer> {
+    const opened = await this.secrets.open(
+      unboundCredentialIdentity(target),
+      sealed,
+    );
+    const version = target.credentialsVersion + 1;
+    const rebound = await this.secrets.seal(
+      credentialIdentity({ ...target, credentialsVersion: version }),
+      opened,
+    );
+    // Nothing to do if someone else changed or re-bound it meanwhile.
+    await this.store.replaceSealedCredentials(target, {
+      credentialsSealed: rebound.sealed,
+      credentialsVersion: version,
+    });
+    return opened;
   }
 
   async testConnection(name: string): Promise<TargetConnectionTestResult> {
@@ -333,8 +416,31 @@ export class TargetService {
   }
 }
 
-/** What a target's credential ciphertext is bound to. */
+type ConnectionSettings = Pick<
+  StoredTarget,
+  | 'authKind'
+  | 'apiServerUrl'
+  | 'caData'
+  | 'allowInsecureTls'
+  | 'impersonateUser'
+  | 'impersonateGroups'
+>;
+
+/**
+ * What a target's credential ciphertext is bound to: the record, the
+ * credentials version, and where the credential may go and as whom.
+ */
 export function credentialIdentity(
+  target: Pick<StoredTarget, 'id' | 'credentialsVersion'> & ConnectionSettings,
+) {
+  return {
+    ...unboundCredentialIdentity(target),
+    binding: connectionDigest(target),
+  };
+}
+
+/** The identity credentials were sealed with before the settings were bound. */
+function unboundCredentialIdentity(
   target: Pick<StoredTarget, 'id' | 'credentialsVersion'>,
 ) {
   return {
@@ -342,6 +448,38 @@ export function credentialIdentity(
     id: target.id,
     version: target.credentialsVersion,
   };
+}
+
+/** A canonical digest of where a credential goes and as whom. */
+function connectionDigest(target: ConnectionSettings): string {
+  return stableHash({
+    authKind: target.authKind,
+    apiServerUrl: target.apiServerUrl,
+    caData: target.caData,
+    allowInsecureTls: target.allowInsecureTls,
+    impersonateUser: target.impersonateUser,
+    impersonateGroups: target.impersonateGroups,
+  });
+}
+
+/** The connection settings that differ, by their API names. */
+function changedConnectionSettings(
+  before: ConnectionSettings,
+  after: ConnectionSettings,
+): string[] {
+  const changed: string[] = [];
+  if (before.apiServerUrl !== after.apiServerUrl) changed.push('apiServerUrl');
+  if (before.caData !== after.caData) changed.push('caData');
+  if (before.allowInsecureTls !== after.allowInsecureTls) {
+    changed.push('allowInsecureTls');
+  }
+  if (
+    stableHash([before.impersonateUser, before.impersonateGroups ?? []]) !==
+    stableHash([after.impersonateUser, after.impersonateGroups ?? []])
+  ) {
+    changed.push('impersonate');
+  }
+  return changed;
 }
 
 function applySettings(
@@ -369,7 +507,13 @@ function applySettings(
   if (input.allowInsecureTls !== undefined)
     next.allowInsecureTls = input.allowInsecureTls;
   if (input.apiServerUrl !== undefined) next.apiServerUrl = input.apiServerUrl;
-  if (input.caData !== undefined) next.caData = input.caData || undefined;
+  // The same CA written with other surrounding whitespace is no change.
+  if (
+    input.caData !== undefined &&
+    input.caData.trim() !== (target.caData ?? '').trim()
+  ) {
+    next.caData = input.caData || undefined;
+  }
   if (input.allowedNamespaces !== undefined) {
     const problems = input.allowedNamespaces
       .map(p => [p, validateAllowlistPattern(p)] as const)

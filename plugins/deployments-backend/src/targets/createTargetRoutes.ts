@@ -122,9 +122,13 @@ export function createTargetRoutes(
           deploymentsTargetUpdatePermission,
           name,
         );
+        const { credentials: credentialInput, ...settings } = req.body;
         return targets.update(
           name,
-          req.body,
+          {
+            ...settings,
+            credentials: credentialInput && credentialsInput(credentialInput),
+          },
           credentials.principal.userEntityRef,
         );
       },

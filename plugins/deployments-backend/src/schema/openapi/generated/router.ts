@@ -307,6 +307,9 @@ export const spec = {
             description:
               'Refuse the update (409) if the target changed since this revision',
           },
+          credentials: {
+            $ref: '#/components/schemas/TargetCredentialsInput',
+          },
         },
       },
       CreateTargetRequest: {
