@@ -49,6 +49,11 @@ export interface CreateTargetRequest extends TargetSettingsInput {
 export interface UpdateTargetRequest extends TargetSettingsInput {
   /** Refuse the update (409) if the target changed since this revision. */
   expectedRevision?: number;
+  /**
+   * New credentials, sealed with the new settings: required when the API
+   * server URL, CA, insecure TLS or impersonation change.
+   */
+  credentials?: TargetCredentialsInput;
 }
 
 /** One entry of the plugin's audit trail. @public */

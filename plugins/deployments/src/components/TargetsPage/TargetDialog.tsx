@@ -205,10 +205,23 @@ export function TargetDialog(props: TargetDialogProps) {
   // Only token targets carry their own server and CA; a kubeconfig brings
   // them, and an in-cluster target uses the pod's.
   const showServer = form.authKind === 'token';
+  // Where the credential goes and as whom: changing it needs the credential again.
+  const connectionChanged =
+    editing &&
+    ((showServer &&
+      (form.apiServerUrl.trim() !== target!.apiServerUrl ||
+        form.caData.trim() !== (target!.caData ?? '').trim())) ||
+      form.allowInsecureTls !== target!.allowInsecureTls ||
+      form.impersonateUser.trim() !== (target!.impersonate?.user ?? '') ||
+      parseList(form.impersonateGroups).join(',') !==
+        (target!.impersonate?.groups ?? []).join(','));
+  const needsCredentials = !editing || connectionChanged;
   const missing =
     (!editing && !form.name) ||
-    (!editing && form.authKind === 'kubeconfig' && !form.kubeconfig.trim()) ||
-    (!editing && form.authKind === 'token' && !form.token.trim()) ||
+    (needsCredentials &&
+      form.authKind === 'kubeconfig' &&
+      !form.kubeconfig.trim()) ||
+    (needsCredentials && form.authKind === 'token' && !form.token.trim()) ||
     (showServer && !form.apiServerUrl.trim());
 
   const settings = () => {
@@ -243,6 +256,7 @@ export function TargetDialog(props: TargetDialogProps) {
         await props.onUpdate(target!.name, {
           ...settings(),
           expectedRevision: target!.revision,
+          ...(connectionChanged && { credentials: credentialsFrom(form) }),
         });
       } else {
         await props.onCreate({
@@ -326,7 +340,14 @@ export function TargetDialog(props: TargetDialogProps) {
             fullWidth
             margin="normal"
           />
-          {!editing && (
+          {editing && connectionChanged && (
+            <Alert severity="info">
+              Changing the API server, CA, insecure TLS or impersonation changes
+              where the credential is sent or as whom: enter the credential
+              again.
+            </Alert>
+          )}
+          {needsCredentials && (
             <CredentialFields
               authKind={form.authKind}
               kubeconfig={form.kubeconfig}

@@ -125,6 +125,39 @@ describe('TargetsPage', () => {
         }),
       ),
     );
+    expect(api.updateTarget.mock.calls[0][1].credentials).toBeUndefined();
+  });
+
+  it('asks for the credential again when the API server changes, and sends it with the settings', async () => {
+    const api = fakeDeploymentsApi({
+      updateTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).queryByTestId('token')).not.toBeInTheDocument();
+    type(
+      within(dialog).getByTestId('api-server-url'),
+      'https://other.example.com:6443',
+    );
+    expect(
+      within(dialog).getByText(/enter the credential again/),
+    ).toBeInTheDocument();
+    const save = within(dialog).getByRole('button', { name: 'Save' });
+    expect(save).toBeDisabled();
+    type(within(dialog).getByTestId('token'), 'new-token');
+    fireEvent.click(save);
+    await waitFor(() =>
+      expect(api.updateTarget).toHaveBeenCalledWith(
+        'local-team-a',
+        expect.objectContaining({
+          apiServerUrl: 'https://other.example.com:6443',
+          credentials: { authKind: 'token', token: 'new-token' },
+        }),
+      ),
+    );
   });
 
   it('shows stored settings that are refused today, and saves the other-namespaces setting', async () => {
