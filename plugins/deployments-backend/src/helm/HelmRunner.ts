@@ -10,6 +10,7 @@ import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { createRedactor, credentialSecrets, Redactor } from './createRedactor';
 import {
   getManifestArguments,
+  getStoredObjectsArguments,
   historyArguments,
   templateArguments,
   HelmReleaseArguments,
@@ -481,18 +482,16 @@ export class HelmRunner {
   async getManifest(
     target: HelmTarget,
     revision?: number,
-    options: HelmReadOptions & { hooks?: boolean } = {},
+    options: HelmReadOptions = {},
   ): Promise<string | undefined> {
-    const what = options.hooks ? 'hooks' : 'manifest';
     try {
       const result = await this.#run({
-        command: `get ${what}`,
+        command: 'get manifest',
         target,
         buildArgs: () =>
           getManifestArguments(this.#helmVersion, {
             ...releaseArguments(target),
             ...(revision !== undefined && { revision }),
-            hooks: options.hooks,
           }),
         deadlineSeconds: READ_DEADLINE_SECONDS,
         signal: options.signal,
@@ -507,13 +506,36 @@ export class HelmRunner {
     }
   }
 
-  /** The hooks of the latest or of one revision, as one manifest; undefined when there is none. */
-  async getHooks(
+  /**
+   * Everything a stored revision would make helm act on, manifest and hooks,
+   * as one stream of documents, read in one helm run; undefined when there
+   * is no such release or revision.
+   */
+  async getStoredObjects(
     target: HelmTarget,
     revision?: number,
     options: HelmReadOptions = {},
   ): Promise<string | undefined> {
-    return this.getManifest(target, revision, { ...options, hooks: true });
+    try {
+      const result = await this.#run({
+        command: 'get all',
+        target,
+        buildArgs: () =>
+          getStoredObjectsArguments(this.#helmVersion, {
+            ...releaseArguments(target),
+            ...(revision !== undefined && { revision }),
+          }),
+        deadlineSeconds: READ_DEADLINE_SECONDS,
+        signal: options.signal,
+        streamStdout: false,
+      });
+      return result.stdout;
+    } catch (error) {
+      if (error instanceof HelmCommandError && error.reason === 'not-found') {
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   #redactor(target: HelmTarget, secretValues: string[] = []): Redactor {

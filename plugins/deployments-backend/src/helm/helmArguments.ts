@@ -163,17 +163,35 @@ export function historyArguments(
   return args;
 }
 
-/** `helm get manifest` (or `get hooks`), of the latest or of one revision. */
+/** `helm get manifest`, of the latest or of one revision. */
 export function getManifestArguments(
   _version: HelmVersion,
-  input: HelmReleaseArguments & { revision?: number; hooks?: boolean },
+  input: HelmReleaseArguments & { revision?: number },
+): string[] {
+  checkRelease(input);
+  const args = ['get', 'manifest', input.releaseName, ...releaseFlags(input)];
+  if (input.revision !== undefined) {
+    args.push(`--revision=${checkCount(input.revision, 'revision', 1)}`);
+  }
+  return args;
+}
+
+// Manifest and hooks of a stored revision as one stream of documents.
+const STORED_OBJECTS_TEMPLATE =
+  '{{ .Release.Manifest }}{{ range .Release.Hooks }}\n---\n{{ .Manifest }}\n{{ end }}';
+
+/** `helm get all` printing only a revision's objects: its manifest, then each hook. */
+export function getStoredObjectsArguments(
+  _version: HelmVersion,
+  input: HelmReleaseArguments & { revision?: number },
 ): string[] {
   checkRelease(input);
   const args = [
     'get',
-    input.hooks ? 'hooks' : 'manifest',
+    'all',
     input.releaseName,
     ...releaseFlags(input),
+    `--template=${STORED_OBJECTS_TEMPLATE}`,
   ];
   if (input.revision !== undefined) {
     args.push(`--revision=${checkCount(input.revision, 'revision', 1)}`);

@@ -486,6 +486,8 @@ export class PlanOperationService {
           fieldManager: 'kubedeploy',
           namespace: plan.namespace,
           signal: context.signal,
+          // Two small requests per object; the API server handles more at once than helm's render takes.
+          concurrency: 8,
         });
         outcomes.forEach((outcome, index) => {
           const change = diffServerDryRun(outcome);

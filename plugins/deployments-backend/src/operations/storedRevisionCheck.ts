@@ -34,24 +34,19 @@ export async function checkStoredRevision(options: {
   signal?: AbortSignal;
 }): Promise<void> {
   const { helm, target, revision, action } = options;
-  const manifest = await helm.getManifest(target, revision, {
+  const stored = await helm.getStoredObjects(target, revision, {
     signal: options.signal,
   });
-  if (manifest === undefined) {
+  if (stored === undefined) {
     // No such release or revision: helm has nothing stored to act on.
     return;
   }
-  const hooks =
-    (await helm.getHooks(target, revision, { signal: options.signal })) ?? '';
   const name = `revision ${revision ?? '(current)'} of release ${
     target.releaseName
   }`;
   let objects: CanonicalObject[];
   try {
-    objects = [
-      ...readCanonicalObjects(manifest, { source: `${name} (manifest)` }),
-      ...readCanonicalObjects(hooks, { source: `${name} (hooks)` }),
-    ];
+    objects = readCanonicalObjects(stored, { source: name });
   } catch (error) {
     throw new ConflictError(
       `The ${action} ${name} is refused: ${(error as Error).message}`,
