@@ -2510,7 +2510,7 @@ export const spec = {
       post: {
         operationId: 'DryRunPlan',
         description:
-          'helm upgrade --install --dry-run=server of exactly the plan inputs, then the guardrails.',
+          'Renders exactly the plan inputs without reading the cluster (helm upgrade --install --dry-run=client through the render guard), checks the boundary, then validates every object on the API server (server-side apply, dryRun=All).',
         responses: {
           '202': {
             description: 'The operation started; follow it at /operations/{id}',
