@@ -19,6 +19,13 @@ export interface Chart {
   kubeVersion?: string;
   icon?: string;
   dependencies: Array<{ name: string; version?: string; repository?: string }>;
+  /**
+   * The files under the `crds/` folders of the chart and its subcharts, with
+   * the CustomResourceDefinitions each defines. Never installed by the portal
+   * (helm runs with `--skip-crds`); install them separately. Absent for charts
+   * registered before this was recorded.
+   */
+  crds?: Array<{ file: string; names: string[] }>;
   defaultValues?: string;
   valuesSchema?: Record<string, unknown>;
   hasValuesSchema: boolean;

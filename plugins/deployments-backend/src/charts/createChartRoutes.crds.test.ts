@@ -120,6 +120,10 @@ describe.each(databases.eachSupportedId())(
         .send({ reference, version: '0.1.0' });
 
       expect(response.status).toBe(201);
+      // Shown to users, who must install the CRDs themselves.
+      expect(response.body.crds).toEqual([
+        { file: 'crds/widgets.yaml', names: ['widgets.example.com'] },
+      ]);
       const row = await knex('deployments_charts')
         .select('metadata')
         .where({ id: response.body.id })

@@ -137,6 +137,7 @@ function toApiChart(chart: StoredChart): Chart {
     kubeVersion: chart.metadata.kubeVersion,
     icon: chart.metadata.icon,
     dependencies: chart.metadata.dependencies,
+    ...(chart.metadata.crds && { crds: chart.metadata.crds }),
     defaultValues: chart.defaultValues,
     valuesSchema: chart.valuesSchema,
     hasValuesSchema: Boolean(chart.valuesSchema),

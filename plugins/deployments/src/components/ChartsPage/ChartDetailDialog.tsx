@@ -67,6 +67,12 @@ export function ChartDetailDialog(props: ChartDetailDialogProps) {
                       d => `${d.name}${d.version ? ` ${d.version}` : ''}`,
                     )
                   : 'none',
+                ...(chart.crds &&
+                  chart.crds.length > 0 && {
+                    'CRDs (not installed by the portal)': chart.crds.flatMap(
+                      crd => crd.names,
+                    ),
+                  }),
                 'archive size': formatBytes(chart.archiveSize),
                 registered: `${formatTime(chart.registeredAt)} by ${
                   chart.registeredBy

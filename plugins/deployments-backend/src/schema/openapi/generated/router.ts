@@ -649,6 +649,26 @@ export const spec = {
               },
             },
           },
+          crds: {
+            type: 'array',
+            description:
+              'The files under the crds/ folders of the chart and its subcharts (checked at registration to hold only CustomResourceDefinitions). The portal never installs them (helm runs with --skip-crds); absent for charts registered before this was recorded.',
+            items: {
+              type: 'object',
+              required: ['file', 'names'],
+              properties: {
+                file: {
+                  type: 'string',
+                },
+                names: {
+                  type: 'array',
+                  items: {
+                    type: 'string',
+                  },
+                },
+              },
+            },
+          },
           defaultValues: {
             type: 'string',
           },

@@ -3,6 +3,7 @@
 export * from '../models/AuditEntry.model';
 export * from '../models/BackupUpload.model';
 export * from '../models/Chart.model';
+export * from '../models/ChartCrdsInner.model';
 export * from '../models/ChartDependenciesInner.model';
 export * from '../models/ConnectionTestResult.model';
 export * from '../models/ConnectionTestResultRbacInner.model';
