@@ -94,8 +94,12 @@ export interface DryRunObject {
 export interface RenderedObjectRecord {
   /** 'apiVersion Kind namespace/name' as the object names itself (namespace empty when unset). */
   identity: string;
-  /** `sha256:<hex>` of the object's canonical JSON. */
-  digest: string;
+  /**
+   * `sha256:<hex>` of the object's canonical JSON. Kept by the backend to
+   * compare renders; never in API responses, since a digest of content that
+   * may hold a secret value would let a reader test guesses of it.
+   */
+  digest?: string;
   hook: boolean;
 }
 
@@ -105,8 +109,8 @@ export interface RenderedObjectRecord {
  * @public
  */
 export interface RenderedObjects {
-  /** Digest of the whole set, independent of order (see objectSetDigest). */
-  digest: string;
+  /** Digest of the whole set, independent of order; like the objects' digests, never in API responses. */
+  digest?: string;
   /** Whether hooks passed through the guard too (helm 4) or only the manifest (helm 3). */
   includesHooks: boolean;
   objects: RenderedObjectRecord[];

@@ -5,6 +5,7 @@ import {
   OperationKind,
   OperationLine,
   OperationStatus,
+  RenderedObjects,
 } from '@kubedeploy/plugin-deployments-common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -293,6 +294,30 @@ export class OperationRunner {
   }
 }
 
+/**
+ * A result without the digests of what the render guard checked: they are
+ * of content that may hold the profile's secrets, so a reader could test
+ * guesses against them. The identities stay.
+ */
+function withoutContentDigests(
+  result: NonNullable<StoredOperation['result']>,
+): NonNullable<StoredOperation['result']> {
+  const rendered = (result as { rendered?: RenderedObjects }).rendered;
+  if (!rendered) {
+    return result;
+  }
+  return {
+    ...result,
+    rendered: {
+      includesHooks: rendered.includesHooks,
+      objects: rendered.objects.map(({ identity, hook }) => ({
+        identity,
+        hook,
+      })),
+    },
+  } as NonNullable<StoredOperation['result']>;
+}
+
 /** The API shape of an operation. */
 export function toApiOperation(operation: StoredOperation): Operation {
   return {
@@ -308,7 +333,7 @@ export function toApiOperation(operation: StoredOperation): Operation {
     releaseName: operation.releaseName,
     lineCount: operation.lineCount,
     error: operation.error,
-    result: operation.result,
+    result: operation.result && withoutContentDigests(operation.result),
     createdAt: operation.createdAt,
     finishedAt: operation.finishedAt,
     durationMs: operation.durationMs,

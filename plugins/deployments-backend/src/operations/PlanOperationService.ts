@@ -853,13 +853,14 @@ export class PlanOperationService {
       context.line(
         `Release ${plan.releaseName} revision ${status.revision}: ${status.status}`,
       );
+      const applied = renderedRecord(guard.objects, checked.includesHooks);
       const result: ApplyResult = {
         type: 'apply',
         helmRevision: status.revision,
         helmStatus: status.status,
         description: status.description,
         rolledBack: false,
-        rendered: renderedRecord(guard.objects, checked.includesHooks),
+        rendered: applied,
         ...(guard.changed.length > 0 && {
           differsFromDryRun: guard.changed,
         }),
@@ -873,7 +874,7 @@ export class PlanOperationService {
           boundary: this.targets.boundaryOf(inputs.target),
           scopeOf: discovery.scopeOf,
           action: 'test of',
-          appliedDigests: new Set([result.rendered!.digest]),
+          appliedDigests: new Set([applied.digest]),
           signal: context.signal,
         });
         context.line('Running helm test');

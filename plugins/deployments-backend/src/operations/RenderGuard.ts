@@ -101,7 +101,8 @@ function compareWithDryRun(
     : expected.objects.filter(o => !o.hook);
   const remaining = new Map<string, string[]>();
   for (const { identity, digest } of comparable) {
-    remaining.set(identity, [...(remaining.get(identity) ?? []), digest]);
+    // A record without a digest matches no content: the object counts as changed.
+    remaining.set(identity, [...(remaining.get(identity) ?? []), digest ?? '']);
   }
   const unexpected: string[] = [];
   const changed: string[] = [];
@@ -135,11 +136,16 @@ function compareWithDryRun(
   return changed;
 }
 
+/** What one run checked, as stored (the digests are left out of API responses). */
+export interface CheckedObjects extends RenderedObjects {
+  digest: string;
+}
+
 /** The record of what one run checked. */
 export function renderedRecord(
   objects: CanonicalObject[],
   includesHooks: boolean,
-): RenderedObjects {
+): CheckedObjects {
   return {
     digest: objectSetDigest(objects),
     includesHooks,
@@ -158,7 +164,7 @@ export function checkedRender(
   guard: RenderGuard,
   rendered: RenderedRelease,
   guardSawHooks: boolean,
-): RenderedObjects {
+): CheckedObjects {
   const manifest = readCanonicalObjects(rendered.manifest, {
     source: 'manifest',
   });
