@@ -7,6 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { ScopeLookup } from '../targets/namespaceBoundary';
 import { ClusterConnection, ClusterRequestError } from './ClusterConnection';
+import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 
 /** One kind the API server serves, as discovery describes it. */
 export interface DiscoveredResource {
@@ -343,23 +344,4 @@ function readResourceList(
     });
   }
   return resources;
-}
-
-async function mapWithConcurrency<T, R>(
-  items: T[],
-  limit: number,
-  run: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index]);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  return results;
 }

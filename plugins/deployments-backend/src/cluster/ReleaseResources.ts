@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { isDns1123Label, ManifestObject } from '../targets/namespaceBoundary';
 import { ClusterConnection, ClusterRequestError } from './ClusterConnection';
+import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 
 /** Whether something is working, in one line a person understands. */
 export interface ResourceHealth {
@@ -1197,24 +1198,4 @@ function toIsoString(value: unknown): string | undefined {
     return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
   }
   return undefined;
-}
-
-/** Runs at most `limit` calls at once, keeping the order of the input. */
-async function mapWithConcurrency<T, R>(
-  items: ReadonlyArray<T>,
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  return results;
 }

@@ -10,6 +10,7 @@ import {
   ClusterConnection,
   ClusterRequestError,
 } from './ClusterConnection';
+import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 
 /** One access check in one namespace; resource is 'pods/log' for a subresource. */
 export interface ConnectionTestCheck {
@@ -348,25 +349,6 @@ async function checkNamespaces(
       ...(error !== undefined && { error }),
     };
   });
-}
-
-async function mapWithConcurrency<T, R>(
-  items: T[],
-  limit: number,
-  run: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index]);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  return results;
 }
 
 function summarize(options: {

@@ -16,6 +16,7 @@ import {
 } from '../operations/manifest/redactSecretObject';
 import { ClusterConnection, ClusterRequestError } from './ClusterConnection';
 import { ClusterDiscovery } from './ClusterDiscovery';
+import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 
 /** One rendered object to validate. */
 export interface ServerDryRunObject {
@@ -580,24 +581,4 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-/** Runs at most `limit` calls at once, keeping the order of the input. */
-async function mapWithConcurrency<T, R>(
-  items: ReadonlyArray<T>,
-  limit: number,
-  run: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index]);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  return results;
 }

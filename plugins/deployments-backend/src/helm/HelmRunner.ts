@@ -484,26 +484,12 @@ export class HelmRunner {
     revision?: number,
     options: HelmReadOptions = {},
   ): Promise<string | undefined> {
-    try {
-      const result = await this.#run({
-        command: 'get manifest',
-        target,
-        buildArgs: () =>
-          getManifestArguments(this.#helmVersion, {
-            ...releaseArguments(target),
-            ...(revision !== undefined && { revision }),
-          }),
-        deadlineSeconds: READ_DEADLINE_SECONDS,
-        signal: options.signal,
-        streamStdout: false,
-      });
-      return result.stdout;
-    } catch (error) {
-      if (error instanceof HelmCommandError && error.reason === 'not-found') {
-        return undefined;
-      }
-      throw error;
-    }
+    return this.#readRelease('get manifest', target, options, () =>
+      getManifestArguments(this.#helmVersion, {
+        ...releaseArguments(target),
+        ...(revision !== undefined && { revision }),
+      }),
+    );
   }
 
   /**
@@ -516,15 +502,26 @@ export class HelmRunner {
     revision?: number,
     options: HelmReadOptions = {},
   ): Promise<string | undefined> {
+    return this.#readRelease('get all', target, options, () =>
+      getStoredObjectsArguments(this.#helmVersion, {
+        ...releaseArguments(target),
+        ...(revision !== undefined && { revision }),
+      }),
+    );
+  }
+
+  /** A read of a release's stored record: helm's stdout, or undefined when it does not exist. */
+  async #readRelease(
+    command: string,
+    target: HelmTarget,
+    options: HelmReadOptions,
+    buildArgs: () => string[],
+  ): Promise<string | undefined> {
     try {
       const result = await this.#run({
-        command: 'get all',
+        command,
         target,
-        buildArgs: () =>
-          getStoredObjectsArguments(this.#helmVersion, {
-            ...releaseArguments(target),
-            ...(revision !== undefined && { revision }),
-          }),
+        buildArgs,
         deadlineSeconds: READ_DEADLINE_SECONDS,
         signal: options.signal,
         streamStdout: false,

@@ -7,6 +7,7 @@ import {
 import { ClusterDiscovery } from '../../cluster/ClusterDiscovery';
 import { isDns1123Label } from '../../targets/namespaceBoundary';
 import { RequiredAccess } from './requiredAccess';
+import { mapWithConcurrency } from '../../lib/mapWithConcurrency';
 
 export interface PreflightCheck {
   /** e.g. 'reachability', 'namespace team-a', 'deployments.apps in team-a'. */
@@ -393,23 +394,4 @@ async function checkAccess(
       missingRule: ruleYaml(group.group, group.resource, missing),
     };
   });
-}
-
-async function mapWithConcurrency<T, R>(
-  items: T[],
-  limit: number,
-  run: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index]);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  return results;
 }
