@@ -68,9 +68,18 @@ function barePod(name: string, podNamespace: string) {
 }
 
 /** Resolves with the first chunk the stream yields. */
-function firstChunk(stream: Readable): Promise<string> {
+/** What the stream delivers until it holds `text`: lines may arrive in one chunk or several. */
+function textUntil(stream: Readable, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    stream.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8')));
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+      if (received.includes(text)) {
+        stream.off('data', onData);
+        resolve(received);
+      }
+    };
+    stream.on('data', onData);
     stream.once('error', reject);
   });
 }
@@ -386,9 +395,9 @@ describe('pod logs', () => {
     } finally {
       watcher.stop();
     }
-    expect(await within(firstChunk(stream), 'a first chunk')).toContain(
-      'slow upstream',
-    );
+    expect(
+      await within(textUntil(stream, 'slow upstream'), 'the last line'),
+    ).toContain('slow upstream');
     expect(watcher.requests).toHaveLength(1);
     const [upstream] = watcher.requests;
     expect(upstream.path).toContain('follow=true');
@@ -450,9 +459,9 @@ describe('pod logs', () => {
         });
         stream.on('close', releaseSlot);
         open.push({ stream, controller });
-        expect(await within(firstChunk(stream), 'a first chunk')).toContain(
-          'slow upstream',
-        );
+        expect(
+          await within(textUntil(stream, 'slow upstream'), 'the last line'),
+        ).toContain('slow upstream');
       }
       expect(() => limiter.acquire(user)).toThrow(
         expect.objectContaining({
