@@ -15,5 +15,14 @@ export {
   targetConditions,
   createTargetConditionalDecision,
 } from './permissions/targetPermissionRules';
+export {
+  placementConditions,
+  createPlacementConditionalDecision,
+  placementPermissionRules,
+} from './permissions/placementPermissionRules';
+export type {
+  Placement,
+  PlacementFilter,
+} from './permissions/placementPermissionRules';
 export type { StoredPlan, PlanFilter } from './plans/DatabasePlanStore';
 export type { StoredTarget, TargetFilter } from './targets/DatabaseTargetStore';

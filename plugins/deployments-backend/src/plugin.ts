@@ -17,6 +17,13 @@ import { migrateDatabase } from './database/migrateDatabase';
 import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
 import { KeyringService } from './keyring/KeyringService';
 import { ResourceAuthorizer } from './permissions/ResourceAuthorizer';
+import { PlacementAuthorizer } from './permissions/PlacementAuthorizer';
+import {
+  parsePlacementRef,
+  placementPermissionRules,
+  placementResourceRef,
+} from './permissions/placementPermissionRules';
+import { ownerOf } from './plans/ownerOf';
 import {
   targetPermissionRules,
   targetResourceRef,
@@ -186,7 +193,10 @@ export const deploymentsPlugin = createBackendPlugin({
               .catch(() => {});
           },
         });
+        const authorizer = ResourceAuthorizer.create({ permissions, logger });
+        const placements = PlacementAuthorizer.create({ authorizer });
         const plans = PlanService.create({
+          placements,
           store: planStore,
           charts,
           targets,
@@ -228,6 +238,7 @@ export const deploymentsPlugin = createBackendPlugin({
           store: operationStore,
           logger,
           extraChecks: preflightChecks,
+          placements,
           onFinished: async operation => {
             releases.forget(operation);
             await audit.recordOutcome({
@@ -282,6 +293,40 @@ export const deploymentsPlugin = createBackendPlugin({
           ),
           rules: Object.values(planPermissionRules),
           getResources: ids => plans.getStoredByIds(ids),
+        });
+        permissionsRegistry.addResourceType({
+          resourceRef: placementResourceRef,
+          permissions: deploymentsPermissions.filter(
+            p =>
+              p.type === 'resource' &&
+              p.resourceType === placementResourceRef.resourceType,
+          ),
+          rules: Object.values(placementPermissionRules),
+          // For other plugins asking about a placement by its ref; the
+          // entity's owner is read from the catalog as this plugin.
+          getResources: async refs => {
+            const credentials = await auth.getOwnServiceCredentials();
+            return Promise.all(
+              refs.map(async ref => {
+                const parsed = parsePlacementRef(ref);
+                if (!parsed) return undefined;
+                const [target] = await targets.getStoredByNames([
+                  parsed.targetName,
+                ]);
+                const entity = await catalog
+                  .getEntityByRef(parsed.entityRef, { credentials })
+                  .catch(() => undefined);
+                return target && entity
+                  ? {
+                      target,
+                      namespace: parsed.namespace,
+                      entityRef: parsed.entityRef,
+                      entityOwner: ownerOf(entity),
+                    }
+                  : undefined;
+              }),
+            );
+          },
         });
 
         // Auto-unlock lets several replicas come up unlocked; the passphrase
@@ -369,7 +414,7 @@ export const deploymentsPlugin = createBackendPlugin({
         httpRouter.use(
           await createRouter({
             httpAuth,
-            authorizer: ResourceAuthorizer.create({ permissions, logger }),
+            authorizer,
             audit,
             keyring,
             targets,

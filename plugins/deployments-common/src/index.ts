@@ -13,3 +13,4 @@ export * from './charts';
 export * from './profiles';
 export * from './plans';
 export * from './operations';
+export * from './approvals';

@@ -7,6 +7,17 @@ export const DEPLOYMENTS_TARGET_RESOURCE_TYPE = 'deployments-target';
 export const DEPLOYMENTS_PLAN_RESOURCE_TYPE = 'deployments-plan';
 
 /**
+ * Resource type of a placement: a target, a namespace in it and the catalog
+ * entity deployed there. The resource of `deployments.target.use` and
+ * `deployments.release.adopt`; its ref is `<target>/<namespace>/<entityRef>`.
+ * @public
+ */
+export const DEPLOYMENTS_PLACEMENT_RESOURCE_TYPE = 'deployments-placement';
+
+/** Resource type of a values profile. @public */
+export const DEPLOYMENTS_PROFILE_RESOURCE_TYPE = 'deployments-profile';
+
+/**
  * Reading the deployments health summary (keyring state, target
  * reachability, failing releases).
  * @public
@@ -80,6 +91,29 @@ export const deploymentsTargetTestPermission = createPermission({
   resourceType: DEPLOYMENTS_TARGET_RESOURCE_TYPE,
 });
 
+/**
+ * Deploying into a namespace of a target: checked when a plan is created or
+ * changed and before every operation on it. Conditional on the placement
+ * rules (target owner and name, production, namespace and its owners).
+ * @public
+ */
+export const deploymentsTargetUsePermission = createPermission({
+  name: 'deployments.target.use',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLACEMENT_RESOURCE_TYPE,
+});
+
+/**
+ * Taking over a Helm release that exists in the cluster but that no apply of
+ * the plan created (installed by hand, by another tool or by another plan).
+ * @public
+ */
+export const deploymentsReleaseAdoptPermission = createPermission({
+  name: 'deployments.release.adopt',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLACEMENT_RESOURCE_TYPE,
+});
+
 /** Registering a chart version from a registry. @public */
 export const deploymentsChartRegisterPermission = createPermission({
   name: 'deployments.chart.register',
@@ -126,6 +160,18 @@ export const deploymentsProfileReadPermission = createPermission({
 export const deploymentsProfileUpdatePermission = createPermission({
   name: 'deployments.profile.update',
   attributes: { action: 'update' },
+});
+
+/**
+ * Binding a values profile to a release plan, which deploys its sealed
+ * secret values. Checked at plan create and change and before every
+ * operation that renders the profile.
+ * @public
+ */
+export const deploymentsProfileUsePermission = createPermission({
+  name: 'deployments.profile.use',
+  attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
 });
 
 /** Deleting a values profile no release plan uses. @public */
@@ -194,6 +240,30 @@ export const deploymentsPlanUninstallPermission = createPermission({
   resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
 });
 
+/**
+ * Approving or rejecting another user's request to apply, roll back or
+ * uninstall a plan on a target that requires approval. Nobody approves
+ * their own request, whatever the policy says.
+ * @public
+ */
+export const deploymentsPlanApprovePermission = createPermission({
+  name: 'deployments.plan.approve',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
+/**
+ * Applying, rolling back or uninstalling outside the target's change
+ * windows or during a freeze: the emergency override. Needs a reason and is
+ * audited as critical.
+ * @public
+ */
+export const deploymentsChangeWindowOverridePermission = createPermission({
+  name: 'deployments.change-window.override',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
 /** Reading the pod logs of a plan's release. @public */
 export const deploymentsPlanLogsPermission = createPermission({
   name: 'deployments.plan.logs',
@@ -212,6 +282,8 @@ export const deploymentsPermissions = [
   deploymentsTargetUpdatePermission,
   deploymentsTargetDeletePermission,
   deploymentsTargetTestPermission,
+  deploymentsTargetUsePermission,
+  deploymentsReleaseAdoptPermission,
   deploymentsAuditReadPermission,
   deploymentsChartRegisterPermission,
   deploymentsChartReadPermission,
@@ -221,6 +293,7 @@ export const deploymentsPermissions = [
   deploymentsProfileReadPermission,
   deploymentsProfileUpdatePermission,
   deploymentsProfileDeletePermission,
+  deploymentsProfileUsePermission,
   deploymentsPlanCreatePermission,
   deploymentsPlanReadPermission,
   deploymentsPlanUpdatePermission,
@@ -230,4 +303,6 @@ export const deploymentsPermissions = [
   deploymentsPlanRollbackPermission,
   deploymentsPlanUninstallPermission,
   deploymentsPlanLogsPermission,
+  deploymentsPlanApprovePermission,
+  deploymentsChangeWindowOverridePermission,
 ];

@@ -8,6 +8,8 @@ export interface ValuesProfile {
   chartId: string;
   name: string;
   description?: string;
+  /** Entity ref of the owning group or user; policies decide who may use it. */
+  owner?: string;
   /** The newest revision; older ones stay readable. */
   revision: number;
   /** The values without secrets. */
@@ -46,6 +48,8 @@ export interface ValuesProfileRevision {
 export interface ValuesProfileInput {
   name?: string;
   description?: string;
+  /** Entity ref of the owning group or user, e.g. `group:default/team-a`. */
+  owner?: string;
   chartId?: string;
   values?: Record<string, unknown>;
   valuesYaml?: string;

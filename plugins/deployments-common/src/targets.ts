@@ -38,6 +38,18 @@ export interface Target {
   allowObjectsInOtherAllowedNamespaces: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls: boolean;
+  /** Marks a production cluster, for policies (`IS_PRODUCTION_TARGET`) and the UI. */
+  production: boolean;
+  /**
+   * Which groups own which namespaces (exact names or globs like `team-a-*`),
+   * for the `IS_NAMESPACE_OWNER` and `IS_NAMESPACE_OWNED_BY_ENTITY_OWNER`
+   * rules. The first matching entry decides.
+   */
+  namespaceOwners: NamespaceOwnership[];
+  /** Apply, rollback and uninstall need another user's approval first. */
+  requireApproval: boolean;
+  /** When changes may happen; absent means always. */
+  changeWindows?: ChangeWindowSettings;
   revision: number;
   createdAt: string;
   createdBy: string;
@@ -73,4 +85,40 @@ export interface TargetConnectionTestResult {
     }>;
   }>;
   summary: string;
+}
+
+/** Owners of the namespaces that match a name or glob. @public */
+export interface NamespaceOwnership {
+  /** An exact namespace name or a glob with `*`, e.g. `team-a-*`. */
+  namespace: string;
+  /** Entity refs of the owning groups or users, e.g. `group:default/team-a`. */
+  owners: string[];
+}
+
+/**
+ * A target's change windows: changes (apply, rollback, uninstall) happen only
+ * inside an allowed window and never during a freeze.
+ * @public
+ */
+export interface ChangeWindowSettings {
+  /** IANA time zone the cron expressions are read in, e.g. `Europe/Berlin`. */
+  timeZone: string;
+  /**
+   * Each window opens when its cron expression (5 fields: minute hour
+   * day-of-month month day-of-week) fires and stays open for its duration.
+   * Empty: always open outside freezes.
+   */
+  windows: Array<{ cron: string; durationMinutes: number }>;
+  /** Periods without changes (ISO 8601 instants, end exclusive). */
+  freezes: Array<{ start: string; end: string; reason: string }>;
+}
+
+/** Whether a target accepts changes now. @public */
+export interface ChangeWindowStatus {
+  open: boolean;
+  /** Why it is closed: outside every window, or the freeze's reason. */
+  reason?: string;
+  /** When the current window closes (open) or the next one opens (closed). */
+  closesAt?: string;
+  nextOpenAt?: string;
 }

@@ -1,13 +1,15 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError } from '@backstage/errors';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import {
   ApplyResult,
+  deploymentsReleaseAdoptPermission,
   DryRunResult,
   OperationKind,
   PreflightCheckResult,
   PreflightResult,
   ReleasePlanGate,
   ReleasePlanStatus,
+  RenderedObjects,
   RollbackResult,
 } from '@kubedeploy/plugin-deployments-common';
 import { DeploymentPreflightCheck } from '@kubedeploy/plugin-deployments-node';
@@ -59,6 +61,24 @@ import {
   toDryRunObject,
 } from './dryRunFindings';
 import { createRedactor } from '../helm/createRedactor';
+import { PlacementAuthorizer } from '../permissions/PlacementAuthorizer';
+import { Placement } from '../permissions/placementPermissionRules';
+import {
+  admitChange,
+  ChangeGate,
+  ChangeRequest,
+  OperationCaller,
+} from './changeGates';
+
+/** Where a plan deploys, for the placement permissions. */
+export function placementOf(plan: StoredPlan, target: StoredTarget): Placement {
+  return {
+    target,
+    namespace: plan.namespace,
+    entityRef: plan.entityRef,
+    entityOwner: plan.entityOwner,
+  };
+}
 
 /** Everything one operation needs, decrypted for it alone. */
 interface PlanInputs {
@@ -91,6 +111,8 @@ export class PlanOperationService {
     private readonly logger: LoggerService,
     private readonly onFinished: (operation: StoredOperation) => Promise<void>,
     private readonly extraChecks: DeploymentPreflightCheck[],
+    private readonly placements: PlacementAuthorizer,
+    private readonly gates: ChangeGate[],
   ) {}
 
   static create(options: {
@@ -106,6 +128,10 @@ export class PlanOperationService {
     onFinished?: (operation: StoredOperation) => Promise<void>;
     /** Checks other backend modules added through the preflight extension point. */
     extraChecks?: DeploymentPreflightCheck[];
+    /** Who may deploy where: checked before every operation. */
+    placements: PlacementAuthorizer;
+    /** Controls every apply, rollback and uninstall passes (approvals, change windows). */
+    gates?: ChangeGate[];
   }): PlanOperationService {
     return new PlanOperationService(
       options.plans,
@@ -118,27 +144,50 @@ export class PlanOperationService {
       options.logger,
       options.onFinished ?? (async () => {}),
       options.extraChecks ?? [],
+      options.placements,
+      options.gates ?? [],
     );
   }
 
-  async dryRun(planId: string, actor: string): Promise<StoredOperation> {
-    const inputs = await this.load(planId);
+  async dryRun(
+    planId: string,
+    caller: OperationCaller,
+  ): Promise<StoredOperation> {
+    const { actor } = caller;
+    const inputs = await this.load(planId, caller);
     return this.start(inputs, 'dry-run', actor, context =>
       this.executeDryRun(inputs, context, actor),
     );
   }
 
-  async preflight(planId: string, actor: string): Promise<StoredOperation> {
-    const inputs = await this.load(planId);
+  async preflight(
+    planId: string,
+    caller: OperationCaller,
+  ): Promise<StoredOperation> {
+    const { actor } = caller;
+    const inputs = await this.load(planId, caller);
     return this.start(inputs, 'preflight', actor, context =>
       this.executePreflight(inputs, context, actor),
     );
   }
 
-  async apply(planId: string, actor: string): Promise<StoredOperation> {
-    const inputs = await this.load(planId);
+  async apply(
+    planId: string,
+    caller: OperationCaller,
+  ): Promise<StoredOperation> {
+    const { actor } = caller;
+    const inputs = await this.load(planId, caller);
     this.checkGates(inputs);
-    await this.checkRenderRecord(inputs);
+    const checked = await this.checkRenderRecord(inputs);
+    await this.checkAdoption(inputs, caller);
+    const admission = await admitChange(this.gates, {
+      kind: 'apply',
+      plan: inputs.plan,
+      target: inputs.target,
+      caller,
+      inputsHash: inputs.inputsHash,
+      manifestHash: checked.digest,
+    });
     await this.plans.recordState(planId, {
       status: 'applying',
       statusMessage: undefined,
@@ -146,11 +195,14 @@ export class PlanOperationService {
       statusChangedBy: actor,
     });
     try {
-      return await this.start(inputs, 'apply', actor, context =>
+      const operation = await this.start(inputs, 'apply', actor, context =>
         this.executeApply(inputs, context, actor),
       );
+      await admission.started(operation.id);
+      return operation;
     } catch (error) {
-      // Nothing started (e.g. 409 busy): put the status back.
+      // Nothing started (e.g. 409 busy): put the status and the gates back.
+      await admission.abandoned();
       await this.plans.recordState(planId, {
         status: inputs.plan.status,
         statusMessage: inputs.plan.statusMessage,
@@ -165,28 +217,93 @@ export class PlanOperationService {
   async rollback(
     planId: string,
     revision: number | undefined,
-    actor: string,
+    caller: OperationCaller,
   ): Promise<StoredOperation> {
-    const inputs = await this.load(planId, { forRead: true });
-    return this.start(inputs, 'rollback', actor, context =>
-      this.executeRollback(inputs, revision, context, actor),
+    const { actor } = caller;
+    const inputs = await this.load(planId, caller, { forRead: true });
+    await this.checkAdoption(inputs, caller);
+    return this.startGated(
+      { kind: 'rollback', rollbackRevision: revision },
+      inputs,
+      caller,
+      context => this.executeRollback(inputs, revision, context, actor),
     );
   }
 
   async uninstall(
     planId: string,
     confirmReleaseName: string,
-    actor: string,
+    caller: OperationCaller,
   ): Promise<StoredOperation> {
-    const inputs = await this.load(planId, { forRead: true });
+    const { actor } = caller;
+    const inputs = await this.load(planId, caller, { forRead: true });
     if (confirmReleaseName !== inputs.plan.releaseName) {
       throw new InputError(
         `Confirm the uninstall by repeating the release name "${inputs.plan.releaseName}"`,
       );
     }
-    return this.start(inputs, 'uninstall', actor, context =>
+    await this.checkAdoption(inputs, caller);
+    return this.startGated({ kind: 'uninstall' }, inputs, caller, context =>
       this.executeUninstall(inputs, context, actor),
     );
+  }
+
+  /** Starts a rollback or uninstall once every change gate admitted it. */
+  private async startGated(
+    change: Pick<ChangeRequest, 'kind' | 'rollbackRevision'>,
+    inputs: PlanInputs,
+    caller: OperationCaller,
+    execute: Parameters<PlanOperationService['start']>[3],
+  ): Promise<StoredOperation> {
+    const admission = await admitChange(this.gates, {
+      ...change,
+      plan: inputs.plan,
+      target: inputs.target,
+      caller,
+    });
+    try {
+      const operation = await this.start(
+        inputs,
+        change.kind,
+        caller.actor,
+        execute,
+      );
+      await admission.started(operation.id);
+      return operation;
+    } catch (error) {
+      await admission.abandoned();
+      throw error;
+    }
+  }
+
+  /**
+   * A release in the cluster that no apply of the portal made (installed by
+   * hand, by another tool) is taken over only with the adopt permission.
+   */
+  private async checkAdoption(
+    inputs: PlanInputs,
+    caller: OperationCaller,
+  ): Promise<void> {
+    const { plan, target } = inputs;
+    const records = await this.store.listReleases({
+      targetId: target.id,
+      namespace: plan.namespace,
+      releaseName: plan.releaseName,
+    });
+    if (records.some(record => record.helmRevision !== undefined)) return;
+    const existing = await (
+      await this.helm()
+    ).status(this.helmTargetOf(inputs));
+    if (!existing) return;
+    await this.placements
+      .authorizeAdoption(caller.credentials, placementOf(plan, target))
+      .catch(error => {
+        throw (error as Error).name === 'NotAllowedError'
+          ? new NotAllowedError(
+              `Release "${plan.releaseName}" already exists in namespace "${plan.namespace}" (revision ${existing.revision}, ${existing.status}) and was not deployed through the portal; taking it over needs ${deploymentsReleaseAdoptPermission.name}`,
+            )
+          : error;
+      });
   }
 
   /**
@@ -247,10 +364,17 @@ export class PlanOperationService {
 
   private async load(
     planId: string,
+    caller: OperationCaller,
     options: { forRead?: boolean } = {},
   ): Promise<PlanInputs> {
     const plan = await this.plans.getStored(planId);
     const target = await this.targets.getStored(plan.targetName);
+    // Who may deploy where is decided again on every operation: ownership,
+    // namespace owners and the policy may have changed since the plan was made.
+    await this.placements.authorizeUse(
+      caller.credentials,
+      placementOf(plan, target),
+    );
     // The allowlist is an authorization boundary: checked on every operation.
     if (!isNamespaceAllowed(this.targets.boundaryOf(target), plan.namespace)) {
       throw new ConflictError(
@@ -314,7 +438,9 @@ export class PlanOperationService {
   }
 
   /** Apply compares what helm renders with what the dry-run checked: that record must be usable. */
-  private async checkRenderRecord(inputs: PlanInputs): Promise<void> {
+  private async checkRenderRecord(
+    inputs: PlanInputs,
+  ): Promise<RenderedObjects> {
     const operation = await this.store.get(inputs.plan.lastDryRun!.operationId);
     const checked = (operation?.result as DryRunResult | undefined)?.rendered;
     if (!checked) {
@@ -329,6 +455,7 @@ export class PlanOperationService {
         `The chart has hooks, and this backend runs helm ${helm.version.full}, which renders hooks again at apply without passing them through the render guard; refused. Run the backend with helm 4, whose post-renderers see hooks too`,
       );
     }
+    return checked;
   }
 
   private async start(

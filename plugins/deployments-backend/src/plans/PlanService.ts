@@ -18,6 +18,7 @@ import { StoredChart } from '../charts/DatabaseChartStore';
 import { ProfileService } from '../profiles/ProfileService';
 import { isNamespaceAllowed } from '../targets/namespaceBoundary';
 import { TargetService } from '../targets/TargetService';
+import { PlacementAuthorizer } from '../permissions/PlacementAuthorizer';
 import {
   DatabasePlanStore,
   PlanFilterTree,
@@ -59,6 +60,7 @@ export class PlanService {
     private readonly profiles: ProfileService,
     private readonly catalog: CatalogService,
     private readonly running: RunningOperationLookup,
+    private readonly placements: PlacementAuthorizer,
   ) {}
 
   static create(options: {
@@ -68,6 +70,8 @@ export class PlanService {
     profiles: ProfileService;
     catalog: CatalogService;
     running?: RunningOperationLookup;
+    /** Who may deploy where: checked on every create and change. */
+    placements: PlacementAuthorizer;
   }): PlanService {
     return new PlanService(
       options.store,
@@ -76,6 +80,7 @@ export class PlanService {
       options.profiles,
       options.catalog,
       options.running ?? (async () => new Map()),
+      options.placements,
     );
   }
 
@@ -341,6 +346,12 @@ export class PlanService {
     }
 
     const entity = await this.entityOwner(plan.entityRef, credentials);
+    await this.placements.authorizeUse(credentials, {
+      target,
+      namespace: plan.namespace,
+      entityRef: entity.ref,
+      entityOwner: entity.owner,
+    });
     return {
       ...plan,
       entityRef: entity.ref,

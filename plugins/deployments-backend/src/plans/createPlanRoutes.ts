@@ -12,6 +12,7 @@ import {
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { PlanOperationService } from '../operations/PlanOperationService';
+import { OperationCaller } from '../operations/changeGates';
 import { ReleaseInspector } from '../operations/ReleaseInspector';
 import { toApiOperation } from '../operations/OperationRunner';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
@@ -188,7 +189,7 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     severityLevel: 'medium' | 'high',
     start: (
       planId: string,
-      actor: string,
+      caller: OperationCaller,
       body: Record<string, unknown>,
     ) => ReturnType<PlanOperationService['dryRun']>,
   ) => {
@@ -205,12 +206,19 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
         },
         async () => {
           await authorizedPlan(credentials, permission, req.params.id);
-          const started = await start(
+          const body = (req.body ?? {}) as Record<string, unknown>;
+          return start(
             req.params.id,
-            credentials.principal.userEntityRef,
-            (req.body ?? {}) as Record<string, unknown>,
+            {
+              actor: credentials.principal.userEntityRef,
+              credentials,
+              overrideReason:
+                typeof body.overrideReason === 'string'
+                  ? body.overrideReason
+                  : undefined,
+            },
+            body,
           );
-          return started;
         },
         started => ({
           operationId: started.id,
@@ -226,32 +234,32 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     'plan-dry-run',
     deploymentsPlanDryRunPermission,
     'medium',
-    (id, actor) => planOperations.dryRun(id, actor),
+    (id, caller) => planOperations.dryRun(id, caller),
   );
   operationRoute(
     '/plans/:id/preflight',
     'plan-preflight',
     deploymentsPlanDryRunPermission,
     'medium',
-    (id, actor) => planOperations.preflight(id, actor),
+    (id, caller) => planOperations.preflight(id, caller),
   );
   operationRoute(
     '/plans/:id/apply',
     'plan-apply',
     deploymentsPlanApplyPermission,
     'high',
-    (id, actor) => planOperations.apply(id, actor),
+    (id, caller) => planOperations.apply(id, caller),
   );
   operationRoute(
     '/plans/:id/rollback',
     'plan-rollback',
     deploymentsPlanRollbackPermission,
     'high',
-    (id, actor, body) =>
+    (id, caller, body) =>
       planOperations.rollback(
         id,
         typeof body.revision === 'number' ? body.revision : undefined,
-        actor,
+        caller,
       ),
   );
   operationRoute(
@@ -259,11 +267,11 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     'plan-uninstall',
     deploymentsPlanUninstallPermission,
     'high',
-    (id, actor, body) =>
+    (id, caller, body) =>
       planOperations.uninstall(
         id,
         String(body.confirmReleaseName ?? ''),
-        actor,
+        caller,
       ),
   );
 

@@ -1,5 +1,9 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import { TargetAuthKind } from '@kubedeploy/plugin-deployments-common';
+import {
+  ChangeWindowSettings,
+  NamespaceOwnership,
+  TargetAuthKind,
+} from '@kubedeploy/plugin-deployments-common';
 import { Knex } from 'knex';
 
 /** A target row as the service sees it; credentials stay sealed here. */
@@ -23,6 +27,10 @@ export interface StoredTarget {
   impersonateUser?: string;
   impersonateGroups?: string[];
   allowInsecureTls: boolean;
+  production: boolean;
+  namespaceOwners: NamespaceOwnership[];
+  requireApproval: boolean;
+  changeWindows?: ChangeWindowSettings;
   revision: number;
   createdAt: string;
   createdBy: string;
@@ -57,6 +65,10 @@ type TargetRow = {
   impersonate_user: string | null;
   impersonate_groups: string | null;
   allow_insecure_tls: boolean | number;
+  production: boolean | number;
+  namespace_owners: string;
+  require_approval: boolean | number;
+  change_windows: string | null;
   revision: number;
   created_at: string;
   created_by: string;
@@ -90,6 +102,12 @@ function fromRow(row: TargetRow): StoredTarget {
       : undefined,
     // SQLite returns booleans as 0/1.
     allowInsecureTls: Boolean(row.allow_insecure_tls),
+    production: Boolean(row.production),
+    namespaceOwners: JSON.parse(row.namespace_owners),
+    requireApproval: Boolean(row.require_approval),
+    changeWindows: row.change_windows
+      ? JSON.parse(row.change_windows)
+      : undefined,
     revision: Number(row.revision),
     createdAt: row.created_at,
     createdBy: row.created_by,
@@ -121,6 +139,12 @@ function toRow(target: StoredTarget): TargetRow {
       ? JSON.stringify(target.impersonateGroups)
       : null,
     allow_insecure_tls: target.allowInsecureTls,
+    production: target.production,
+    namespace_owners: JSON.stringify(target.namespaceOwners),
+    require_approval: target.requireApproval,
+    change_windows: target.changeWindows
+      ? JSON.stringify(target.changeWindows)
+      : null,
     revision: target.revision,
     created_at: target.createdAt,
     created_by: target.createdBy,

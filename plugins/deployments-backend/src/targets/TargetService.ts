@@ -1,6 +1,8 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
+  ChangeWindowSettings,
   describeInvalidNamespace,
+  NamespaceOwnership,
   Target,
   TargetAuthKind,
   TargetConnectionTestResult,
@@ -17,6 +19,7 @@ import { testConnection } from '../cluster/connectionTest';
 import { SecretIntegrityError } from '../keyring/errors';
 import { stableHash } from '../lib/stableHash';
 import { EnvelopeCipher } from '../secrets/EnvelopeCipher';
+import { describeInvalidChangeWindows } from '../changeWindows/changeWindowSchedule';
 import { SecretsService } from '../secrets/SecretsService';
 import { DatabaseTargetStore, StoredTarget } from './DatabaseTargetStore';
 import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
@@ -38,6 +41,11 @@ export interface TargetSettingsInput {
   allowObjectsInOtherAllowedNamespaces?: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls?: boolean;
+  production?: boolean;
+  namespaceOwners?: NamespaceOwnership[];
+  requireApproval?: boolean;
+  /** `null` removes the windows (changes allowed at any time). */
+  changeWindows?: ChangeWindowSettings | null;
 }
 
 export interface CreateTargetInput extends TargetSettingsInput {
@@ -150,6 +158,9 @@ export class TargetService {
       allowedClusterScopedKinds: [],
       allowObjectsInOtherAllowedNamespaces: false,
       allowInsecureTls: false,
+      production: false,
+      namespaceOwners: [],
+      requireApproval: false,
       revision: 1,
       createdAt: now,
       createdBy: actor,
@@ -544,6 +555,24 @@ function applySettings(
     next.allowObjectsInOtherAllowedNamespaces =
       input.allowObjectsInOtherAllowedNamespaces;
   }
+  if (input.production !== undefined) next.production = input.production;
+  if (input.requireApproval !== undefined) {
+    next.requireApproval = input.requireApproval;
+  }
+  if (input.namespaceOwners !== undefined) {
+    next.namespaceOwners = validatedNamespaceOwners(input.namespaceOwners);
+  }
+  if (input.changeWindows !== undefined) {
+    if (input.changeWindows === null) {
+      next.changeWindows = undefined;
+    } else {
+      const problems = describeInvalidChangeWindows(input.changeWindows);
+      if (problems.length) {
+        throw new InputError(`Invalid change windows: ${problems.join('; ')}`);
+      }
+      next.changeWindows = input.changeWindows;
+    }
+  }
   if (input.impersonate !== undefined) {
     const user = input.impersonate.user?.trim() || undefined;
     const groups = input.impersonate.groups?.filter(g => g.trim()) ?? [];
@@ -556,6 +585,32 @@ function applySettings(
     next.impersonateGroups = groups.length ? groups : undefined;
   }
   return next;
+}
+
+function validatedNamespaceOwners(
+  entries: NamespaceOwnership[],
+): NamespaceOwnership[] {
+  const problems = entries.flatMap(entry => {
+    const pattern = validateAllowlistPattern(entry.namespace);
+    const badOwners = entry.owners.filter(owner => !ENTITY_REF.test(owner));
+    return [
+      ...(pattern ? [`"${entry.namespace}": ${pattern}`] : []),
+      ...(entry.owners.length === 0
+        ? [`"${entry.namespace}": at least one owner is required`]
+        : []),
+      ...badOwners.map(
+        owner =>
+          `"${entry.namespace}": owner must be a full entity ref like group:default/team-a, got "${owner}"`,
+      ),
+    ];
+  });
+  if (problems.length) {
+    throw new InputError(`Invalid namespace owners: ${problems.join('; ')}`);
+  }
+  return entries.map(entry => ({
+    namespace: entry.namespace,
+    owners: [...new Set(entry.owners)],
+  }));
 }
 
 function validateComplete(target: StoredTarget) {
@@ -614,6 +669,10 @@ function toApiTarget(target: StoredTarget): Target {
         ? { user: target.impersonateUser, groups: target.impersonateGroups }
         : undefined,
     allowInsecureTls: target.allowInsecureTls,
+    production: target.production,
+    namespaceOwners: target.namespaceOwners,
+    requireApproval: target.requireApproval,
+    changeWindows: target.changeWindows,
     revision: target.revision,
     createdAt: target.createdAt,
     createdBy: target.createdBy,

@@ -215,18 +215,25 @@ function patternToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/** Whether a namespace matches an allowlist-style pattern (exact name or glob); invalid patterns match nothing. */
+export function matchesNamespacePattern(
+  pattern: string,
+  namespace: string,
+): boolean {
+  return (
+    isDns1123Label(namespace) &&
+    validateAllowlistPattern(pattern) === undefined &&
+    patternToRegExp(pattern).test(namespace)
+  );
+}
+
 /** Whether the boundary allows the namespace. An empty list allows nothing. */
 export function isNamespaceAllowed(
   boundary: NamespaceBoundary,
   namespace: string,
 ): boolean {
-  if (!isDns1123Label(namespace)) {
-    return false;
-  }
-  return boundary.allowedNamespaces.some(
-    pattern =>
-      validateAllowlistPattern(pattern) === undefined &&
-      patternToRegExp(pattern).test(namespace),
+  return boundary.allowedNamespaces.some(pattern =>
+    matchesNamespacePattern(pattern, namespace),
   );
 }
 

@@ -302,6 +302,27 @@ export const spec = {
           allowInsecureTls: {
             type: 'boolean',
           },
+          production: {
+            type: 'boolean',
+            description: 'Marks a production cluster (default false)',
+          },
+          namespaceOwners: {
+            type: 'array',
+            maxItems: 200,
+            description:
+              'Owners of namespaces (exact names or globs like team-a-*); the first matching entry decides',
+            items: {
+              $ref: '#/components/schemas/NamespaceOwnership',
+            },
+          },
+          requireApproval: {
+            type: 'boolean',
+            description:
+              "Apply, rollback and uninstall need another user's approval (default false)",
+          },
+          changeWindows: {
+            $ref: '#/components/schemas/ChangeWindowSettings',
+          },
           expectedRevision: {
             type: 'integer',
             description:
@@ -374,6 +395,198 @@ export const spec = {
           allowInsecureTls: {
             type: 'boolean',
           },
+          production: {
+            type: 'boolean',
+            description: 'Marks a production cluster (default false)',
+          },
+          namespaceOwners: {
+            type: 'array',
+            maxItems: 200,
+            description:
+              'Owners of namespaces (exact names or globs like team-a-*); the first matching entry decides',
+            items: {
+              $ref: '#/components/schemas/NamespaceOwnership',
+            },
+          },
+          requireApproval: {
+            type: 'boolean',
+            description:
+              "Apply, rollback and uninstall need another user's approval (default false)",
+          },
+          changeWindows: {
+            $ref: '#/components/schemas/ChangeWindowSettings',
+          },
+        },
+      },
+      NamespaceOwnership: {
+        type: 'object',
+        required: ['namespace', 'owners'],
+        additionalProperties: false,
+        properties: {
+          namespace: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 63,
+          },
+          owners: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 50,
+            items: {
+              type: 'string',
+              maxLength: 255,
+            },
+          },
+        },
+      },
+      ChangeWindowSettings: {
+        type: 'object',
+        required: ['timeZone', 'windows', 'freezes'],
+        additionalProperties: false,
+        properties: {
+          timeZone: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 64,
+          },
+          windows: {
+            type: 'array',
+            maxItems: 50,
+            items: {
+              type: 'object',
+              required: ['cron', 'durationMinutes'],
+              additionalProperties: false,
+              properties: {
+                cron: {
+                  type: 'string',
+                  minLength: 9,
+                  maxLength: 120,
+                },
+                durationMinutes: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 10080,
+                },
+              },
+            },
+          },
+          freezes: {
+            type: 'array',
+            maxItems: 100,
+            items: {
+              type: 'object',
+              required: ['start', 'end', 'reason'],
+              additionalProperties: false,
+              properties: {
+                start: {
+                  type: 'string',
+                  maxLength: 40,
+                },
+                end: {
+                  type: 'string',
+                  maxLength: 40,
+                },
+                reason: {
+                  type: 'string',
+                  minLength: 1,
+                  maxLength: 500,
+                },
+              },
+            },
+          },
+        },
+      },
+      ChangeWindowStatus: {
+        type: 'object',
+        required: ['open'],
+        properties: {
+          open: {
+            type: 'boolean',
+          },
+          reason: {
+            type: 'string',
+          },
+          closesAt: {
+            type: 'string',
+          },
+          nextOpenAt: {
+            type: 'string',
+          },
+        },
+      },
+      ApprovalRequest: {
+        type: 'object',
+        required: [
+          'id',
+          'planId',
+          'planRevision',
+          'kind',
+          'status',
+          'requestedBy',
+          'requestedAt',
+          'expiresAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          planId: {
+            type: 'string',
+          },
+          planRevision: {
+            type: 'integer',
+          },
+          kind: {
+            type: 'string',
+            enum: ['apply', 'rollback', 'uninstall'],
+          },
+          rollbackRevision: {
+            type: 'integer',
+          },
+          inputsHash: {
+            type: 'string',
+          },
+          manifestHash: {
+            type: 'string',
+          },
+          dryRunOperationId: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: [
+              'pending',
+              'approved',
+              'rejected',
+              'used',
+              'void',
+              'expired',
+            ],
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          requestedAt: {
+            type: 'string',
+          },
+          comment: {
+            type: 'string',
+          },
+          decidedBy: {
+            type: 'string',
+          },
+          decidedAt: {
+            type: 'string',
+          },
+          decisionComment: {
+            type: 'string',
+          },
+          expiresAt: {
+            type: 'string',
+          },
+          usedByOperationId: {
+            type: 'string',
+          },
         },
       },
       Target: {
@@ -388,6 +601,9 @@ export const spec = {
           'allowedClusterScopedKinds',
           'allowObjectsInOtherAllowedNamespaces',
           'allowInsecureTls',
+          'production',
+          'namespaceOwners',
+          'requireApproval',
           'revision',
           'createdAt',
           'createdBy',
@@ -452,6 +668,21 @@ export const spec = {
           },
           allowInsecureTls: {
             type: 'boolean',
+          },
+          production: {
+            type: 'boolean',
+          },
+          namespaceOwners: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/NamespaceOwnership',
+            },
+          },
+          requireApproval: {
+            type: 'boolean',
+          },
+          changeWindows: {
+            $ref: '#/components/schemas/ChangeWindowSettings',
           },
           revision: {
             type: 'integer',
@@ -789,6 +1020,12 @@ export const spec = {
             type: 'string',
             maxLength: 2000,
           },
+          owner: {
+            type: 'string',
+            maxLength: 255,
+            description:
+              'Entity ref of the owning group or user, e.g. group:default/team-a',
+          },
           chartId: {
             type: 'string',
             maxLength: 36,
@@ -840,6 +1077,9 @@ export const spec = {
             type: 'string',
           },
           description: {
+            type: 'string',
+          },
+          owner: {
             type: 'string',
           },
           revision: {
@@ -2585,6 +2825,26 @@ export const spec = {
         operationId: 'ApplyPlan',
         description:
           'Helm upgrade/install with rollback on failure; needs a passed dry-run of the same inputs and a passed preflight since.',
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  overrideReason: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 1000,
+                    description:
+                      "Emergency change outside the target's change windows (needs deployments.change-window.override; audited)",
+                  },
+                },
+              },
+            },
+          },
+        },
         responses: {
           '202': {
             description: 'The operation started; follow it at /operations/{id}',
@@ -2623,6 +2883,13 @@ export const spec = {
                   revision: {
                     type: 'integer',
                     minimum: 1,
+                  },
+                  overrideReason: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 1000,
+                    description:
+                      "Emergency change outside the target's change windows (needs deployments.change-window.override; audited)",
                   },
                 },
               },
@@ -2669,6 +2936,13 @@ export const spec = {
                     type: 'string',
                     maxLength: 53,
                   },
+                  overrideReason: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 1000,
+                    description:
+                      "Emergency change outside the target's change windows (needs deployments.change-window.override; audited)",
+                  },
                 },
               },
             },
@@ -2681,6 +2955,181 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/change-window': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanChangeWindow',
+        description:
+          "Whether the plan's target accepts changes now, and when that changes.",
+        responses: {
+          '200': {
+            description: 'The window state now',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ChangeWindowStatus',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/approvals': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'ListPlanApprovals',
+        parameters: [
+          {
+            $ref: '#/components/parameters/limit',
+          },
+          {
+            $ref: '#/components/parameters/offset',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'totalCount'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ApprovalRequest',
+                      },
+                    },
+                    totalCount: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'RequestPlanApproval',
+        description:
+          "Asks for a second person's approval of an apply (bound to the last passed dry-run), a rollback or an uninstall.",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['kind'],
+                additionalProperties: false,
+                properties: {
+                  kind: {
+                    type: 'string',
+                    enum: ['apply', 'rollback', 'uninstall'],
+                  },
+                  rollbackRevision: {
+                    type: 'integer',
+                    minimum: 1,
+                  },
+                  comment: {
+                    type: 'string',
+                    maxLength: 2000,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The request, pending',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ApprovalRequest',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/approvals/{approvalId}/decision': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+        {
+          name: 'approvalId',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            maxLength: 36,
+          },
+        },
+      ],
+      post: {
+        operationId: 'DecidePlanApproval',
+        description: "Approves or rejects another user's pending request.",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['decision'],
+                additionalProperties: false,
+                properties: {
+                  decision: {
+                    type: 'string',
+                    enum: ['approve', 'reject'],
+                  },
+                  comment: {
+                    type: 'string',
+                    maxLength: 2000,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The request with its decision',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ApprovalRequest',
                 },
               },
             },

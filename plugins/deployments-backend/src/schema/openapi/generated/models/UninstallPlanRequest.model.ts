@@ -9,4 +9,8 @@
  */
 export interface UninstallPlanRequest {
   confirmReleaseName: string;
+  /**
+   * Emergency change outside the target\'s change windows (needs deployments.change-window.override; audited)
+   */
+  overrideReason?: string;
 }

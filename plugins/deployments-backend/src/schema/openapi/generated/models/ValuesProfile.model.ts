@@ -12,6 +12,7 @@ export interface ValuesProfile {
   chartId: string;
   name: string;
   description?: string;
+  owner?: string;
   revision: number;
   values: { [key: string]: any };
   secretPaths: Array<string>;

@@ -10,6 +10,10 @@
 export interface ValuesProfileInput {
   name?: string;
   description?: string;
+  /**
+   * Entity ref of the owning group or user, e.g. group:default/team-a
+   */
+  owner?: string;
   chartId?: string;
   values?: { [key: string]: any };
   valuesYaml?: string;
