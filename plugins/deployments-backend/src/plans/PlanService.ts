@@ -315,6 +315,15 @@ export class PlanService {
       );
     }
 
+    // Who may deploy where, before anything else about the plan is revealed.
+    const entity = await this.entityOwner(plan.entityRef, credentials);
+    await this.placements.authorizeUse(credentials, {
+      target,
+      namespace: plan.namespace,
+      entityRef: entity.ref,
+      entityOwner: entity.owner,
+    });
+
     const chart = await this.charts.get(plan.chartId).catch(error => {
       throw (error as Error).name === 'NotFoundError'
         ? new InputError(`Chart ${plan.chartId} is not registered`)
@@ -345,13 +354,6 @@ export class PlanService {
       throw new InputError('profileRevision needs a profileId');
     }
 
-    const entity = await this.entityOwner(plan.entityRef, credentials);
-    await this.placements.authorizeUse(credentials, {
-      target,
-      namespace: plan.namespace,
-      entityRef: entity.ref,
-      entityOwner: entity.owner,
-    });
     return {
       ...plan,
       entityRef: entity.ref,
