@@ -61,5 +61,15 @@ export interface Config {
        */
       ownerSyncIntervalSeconds?: number;
     };
+    /** Four-eyes approval on targets that require it. */
+    approvals?: {
+      /** How long a request, and the approval given to it, stays good. Default 1440 (a day). */
+      ttlMinutes?: number;
+      /**
+       * Entity refs (users or groups) told of every approval request, besides
+       * the target's owner; the requester is never told of their own.
+       */
+      notify?: string[];
+    };
   };
 }
