@@ -7,6 +7,8 @@ import {
   DeploymentPreflightCheck,
   deploymentsPreflightExtensionPoint,
 } from '@kubedeploy/plugin-deployments-node';
+import { ApprovalService } from './approvals/ApprovalService';
+import { DatabaseApprovalStore } from './approvals/DatabaseApprovalStore';
 import { AuditTrail } from './audit/AuditTrail';
 import { ChartService } from './charts/ChartService';
 import { DatabaseChartStore } from './charts/DatabaseChartStore';
@@ -33,6 +35,7 @@ import { ProfileService } from './profiles/ProfileService';
 import { createRouter } from './router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { LogStreamLimiter } from './cluster/LogStreamLimiter';
 import { HealthService } from './health/HealthService';
 import { HelmRunner } from './helm';
@@ -81,6 +84,7 @@ export const deploymentsPlugin = createBackendPlugin({
         lifecycle: coreServices.rootLifecycle,
         catalog: catalogServiceRef,
         signals: signalsServiceRef,
+        notifications: notificationService,
       },
       async init({
         httpRouter,
@@ -96,6 +100,7 @@ export const deploymentsPlugin = createBackendPlugin({
         lifecycle,
         catalog,
         signals,
+        notifications,
       }) {
         const db = await migrateDatabase(database);
 
@@ -228,6 +233,21 @@ export const deploymentsPlugin = createBackendPlugin({
             ),
           }),
         });
+        const approvals = ApprovalService.create({
+          store: DatabaseApprovalStore.create(db),
+          plans,
+          targets,
+          operations: operationStore,
+          // planOperations is created below with this gate; called only per request.
+          inputsHashOf: (planId, caller) =>
+            planOperations.currentInputsHash(planId, caller),
+          ttlMinutes:
+            config.getOptionalNumber('deployments.approvals.ttlMinutes') ??
+            1440,
+          notify: config.getOptionalStringArray('deployments.approvals.notify'),
+          notifications,
+          logger,
+        });
         const planOperations = PlanOperationService.create({
           plans,
           targets,
@@ -239,6 +259,7 @@ export const deploymentsPlugin = createBackendPlugin({
           logger,
           extraChecks: preflightChecks,
           placements,
+          gates: [approvals],
           onFinished: async operation => {
             releases.forget(operation);
             await audit.recordOutcome({
@@ -428,6 +449,7 @@ export const deploymentsPlugin = createBackendPlugin({
             health,
             registries,
             auditStore,
+            approvals,
           }),
         );
         // Liveness only: it reveals nothing but that the plugin is up.

@@ -1,4 +1,6 @@
 import express from 'express';
+import { ApprovalService } from './approvals/ApprovalService';
+import { createApprovalRoutes } from './approvals/createApprovalRoutes';
 import { createAuditRoutes } from './audit/createAuditRoutes';
 import { ChartService } from './charts/ChartService';
 import { createChartRoutes } from './charts/createChartRoutes';
@@ -36,6 +38,7 @@ export interface RouterOptions extends RouteContext {
   health: HealthService;
   registries: RegistryCredentialService;
   auditStore: DatabaseAuditStore;
+  approvals: ApprovalService;
 }
 
 // Backups are uploaded as JSON; everything else is small.
@@ -63,6 +66,7 @@ export async function createRouter(
   createRegistryRoutes(router, options);
   createPlanRoutes(router, options);
   createOperationRoutes(router, options);
+  createApprovalRoutes(router, options);
   createAuditRoutes(router, options);
   return router;
 }

@@ -213,6 +213,14 @@ export class PlanOperationService {
     }
   }
 
+  /** The plan's inputs hash as an apply would compute it now (approval requests bind to it). */
+  async currentInputsHash(
+    planId: string,
+    caller: OperationCaller,
+  ): Promise<string> {
+    return (await this.load(planId, caller)).inputsHash;
+  }
+
   /** Rolls back to a revision, or to the last deployed one (recovery). */
   async rollback(
     planId: string,
