@@ -20,9 +20,18 @@ export {
   createPlacementConditionalDecision,
   placementPermissionRules,
 } from './permissions/placementPermissionRules';
+export {
+  profileConditions,
+  createProfileConditionalDecision,
+  profilePermissionRules,
+} from './permissions/profilePermissionRules';
 export type {
   Placement,
   PlacementFilter,
 } from './permissions/placementPermissionRules';
 export type { StoredPlan, PlanFilter } from './plans/DatabasePlanStore';
 export type { StoredTarget, TargetFilter } from './targets/DatabaseTargetStore';
+export type {
+  StoredProfile,
+  ProfileFilter,
+} from './profiles/DatabaseProfileStore';

@@ -20,6 +20,11 @@ import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
 import { KeyringService } from './keyring/KeyringService';
 import { ResourceAuthorizer } from './permissions/ResourceAuthorizer';
 import { PlacementAuthorizer } from './permissions/PlacementAuthorizer';
+import { ProfileAuthorizer } from './permissions/ProfileAuthorizer';
+import {
+  profilePermissionRules,
+  profileResourceRef,
+} from './permissions/profilePermissionRules';
 import {
   parsePlacementRef,
   placementPermissionRules,
@@ -200,8 +205,13 @@ export const deploymentsPlugin = createBackendPlugin({
         });
         const authorizer = ResourceAuthorizer.create({ permissions, logger });
         const placements = PlacementAuthorizer.create({ authorizer });
+        const profileUse = ProfileAuthorizer.create({
+          authorizer,
+          profiles: id => profiles.findStored(id),
+        });
         const plans = PlanService.create({
           placements,
+          profileUse,
           store: planStore,
           charts,
           targets,
@@ -259,6 +269,7 @@ export const deploymentsPlugin = createBackendPlugin({
           logger,
           extraChecks: preflightChecks,
           placements,
+          profileUse,
           gates: [approvals],
           onFinished: async operation => {
             releases.forget(operation);
@@ -314,6 +325,16 @@ export const deploymentsPlugin = createBackendPlugin({
           ),
           rules: Object.values(planPermissionRules),
           getResources: ids => plans.getStoredByIds(ids),
+        });
+        permissionsRegistry.addResourceType({
+          resourceRef: profileResourceRef,
+          permissions: deploymentsPermissions.filter(
+            p =>
+              p.type === 'resource' &&
+              p.resourceType === profileResourceRef.resourceType,
+          ),
+          rules: Object.values(profilePermissionRules),
+          getResources: ids => profiles.getStoredByIds(ids),
         });
         permissionsRegistry.addResourceType({
           resourceRef: placementResourceRef,

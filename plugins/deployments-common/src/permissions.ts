@@ -154,12 +154,14 @@ export const deploymentsProfileCreatePermission = createPermission({
 export const deploymentsProfileReadPermission = createPermission({
   name: 'deployments.profile.read',
   attributes: { action: 'read' },
+  resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
 });
 
 /** Editing a values profile, which creates a new revision. @public */
 export const deploymentsProfileUpdatePermission = createPermission({
   name: 'deployments.profile.update',
   attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
 });
 
 /**
@@ -178,6 +180,7 @@ export const deploymentsProfileUsePermission = createPermission({
 export const deploymentsProfileDeletePermission = createPermission({
   name: 'deployments.profile.delete',
   attributes: { action: 'delete' },
+  resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
 });
 
 /**

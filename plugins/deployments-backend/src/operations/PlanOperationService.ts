@@ -62,6 +62,7 @@ import {
 } from './dryRunFindings';
 import { createRedactor } from '../helm/createRedactor';
 import { PlacementAuthorizer } from '../permissions/PlacementAuthorizer';
+import { ProfileAuthorizer } from '../permissions/ProfileAuthorizer';
 import { Placement } from '../permissions/placementPermissionRules';
 import {
   admitChange,
@@ -113,6 +114,7 @@ export class PlanOperationService {
     private readonly extraChecks: DeploymentPreflightCheck[],
     private readonly placements: PlacementAuthorizer,
     private readonly gates: ChangeGate[],
+    private readonly profileUse: ProfileAuthorizer,
   ) {}
 
   static create(options: {
@@ -132,6 +134,8 @@ export class PlanOperationService {
     placements: PlacementAuthorizer;
     /** Controls every apply, rollback and uninstall passes (approvals, change windows). */
     gates?: ChangeGate[];
+    /** Who may deploy a values profile: checked before every operation that renders one. */
+    profileUse: ProfileAuthorizer;
   }): PlanOperationService {
     return new PlanOperationService(
       options.plans,
@@ -146,6 +150,7 @@ export class PlanOperationService {
       options.extraChecks ?? [],
       options.placements,
       options.gates ?? [],
+      options.profileUse,
     );
   }
 
@@ -393,6 +398,8 @@ export class PlanOperationService {
     const access = await this.targets.clusterAccess(target);
     let profile: ResolvedProfileValues | undefined;
     if (plan.profileId && !options.forRead) {
+      // Rendering deploys the profile's secrets: decided again every time.
+      await this.profileUse.authorizeUse(caller.credentials, plan.profileId);
       const revision =
         plan.profileRevision ??
         (await this.profiles.get(plan.profileId)).revision;

@@ -19,6 +19,7 @@ import { ProfileService } from '../profiles/ProfileService';
 import { isNamespaceAllowed } from '../targets/namespaceBoundary';
 import { TargetService } from '../targets/TargetService';
 import { PlacementAuthorizer } from '../permissions/PlacementAuthorizer';
+import { ProfileAuthorizer } from '../permissions/ProfileAuthorizer';
 import {
   DatabasePlanStore,
   PlanFilterTree,
@@ -61,6 +62,7 @@ export class PlanService {
     private readonly catalog: CatalogService,
     private readonly running: RunningOperationLookup,
     private readonly placements: PlacementAuthorizer,
+    private readonly profileUse: ProfileAuthorizer,
   ) {}
 
   static create(options: {
@@ -72,6 +74,8 @@ export class PlanService {
     running?: RunningOperationLookup;
     /** Who may deploy where: checked on every create and change. */
     placements: PlacementAuthorizer;
+    /** Who may deploy a values profile: checked on every create and change that binds one. */
+    profileUse: ProfileAuthorizer;
   }): PlanService {
     return new PlanService(
       options.store,
@@ -81,6 +85,7 @@ export class PlanService {
       options.catalog,
       options.running ?? (async () => new Map()),
       options.placements,
+      options.profileUse,
     );
   }
 
@@ -331,6 +336,14 @@ export class PlanService {
     });
 
     if (plan.profileId) {
+      // Decided before anything about the profile is said to the caller.
+      await this.profileUse
+        .authorizeUse(credentials, plan.profileId)
+        .catch(error => {
+          throw (error as Error).name === 'NotFoundError'
+            ? new InputError(`Values profile ${plan.profileId} does not exist`)
+            : error;
+        });
       const profile = await this.profiles.get(plan.profileId).catch(error => {
         throw (error as Error).name === 'NotFoundError'
           ? new InputError(`Values profile ${plan.profileId} does not exist`)

@@ -1,18 +1,35 @@
 import { ConflictError } from '@backstage/errors';
 import { Knex } from 'knex';
+import { QueryTree } from '../permissions/ResourceAuthorizer';
 
 /** The head of a values profile: what changes from revision to revision. */
 export interface StoredProfile {
   id: string;
   chartId: string;
+  /** The chart's name (from its Chart.yaml), for the chart permission rule. */
+  chartName: string;
   name: string;
   description?: string;
+  /** Entity ref of the owning group or user, for the ownership rule. */
+  owner?: string;
   revision: number;
   createdAt: string;
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
 }
+
+/** What the profile permission rules translate to for a query. */
+export interface ProfileFilter {
+  owners?: string[];
+  chartNames?: string[];
+}
+
+/** A permission filter tree over profile filters (allOf / anyOf / not). */
+export type ProfileFilterTree = QueryTree<ProfileFilter>;
+
+/** Matches no profile: what an untranslatable condition becomes. */
+export const NO_PROFILES: ProfileFilter = { owners: [] };
 
 /** One immutable revision; secrets stay sealed here. */
 export interface StoredProfileRevision {
@@ -29,13 +46,37 @@ export interface StoredProfileRevision {
 
 const PROFILES = 'deployments_profiles';
 const REVISIONS = 'deployments_profile_revisions';
+const CHARTS = 'deployments_charts';
+
+/** Narrows a query of profiles to those a permission filter tree allows. */
+function applyProfileFilter(
+  query: Knex.QueryBuilder,
+  tree: ProfileFilterTree,
+): void {
+  if ('allOf' in tree) {
+    for (const child of tree.allOf)
+      query.andWhere(q => applyProfileFilter(q, child));
+  } else if ('anyOf' in tree) {
+    query.andWhere(q => {
+      for (const child of tree.anyOf)
+        q.orWhere(inner => applyProfileFilter(inner, child));
+    });
+  } else if ('not' in tree) {
+    query.whereNot(q => applyProfileFilter(q, tree.not));
+  } else {
+    if (tree.owners) query.whereIn(`${PROFILES}.owner`, tree.owners);
+    if (tree.chartNames) query.whereIn(`${CHARTS}.name`, tree.chartNames);
+  }
+}
 
 function profileFromRow(row: Record<string, any>): StoredProfile {
   return {
     id: row.id,
     chartId: row.chart_id,
+    chartName: row.chart_name,
     name: row.name,
     description: row.description ?? undefined,
+    owner: row.owner ?? undefined,
     revision: Number(row.revision),
     createdAt: row.created_at,
     createdBy: row.created_by,
@@ -85,25 +126,45 @@ export class DatabaseProfileStore {
     return new DatabaseProfileStore(db);
   }
 
+  /** A page of profiles, filtered in SQL by the caller's permission conditions. */
   async list(options: {
     limit: number;
     offset: number;
     chartId?: string;
+    filter?: ProfileFilterTree;
   }): Promise<{ items: StoredProfile[]; totalCount: number }> {
-    const query = this.db(PROFILES);
-    if (options.chartId) query.where({ chart_id: options.chartId });
+    const query = this.withChart();
+    if (options.chartId) query.where(`${PROFILES}.chart_id`, options.chartId);
+    if (options.filter) {
+      const filter = options.filter;
+      query.andWhere(q => applyProfileFilter(q, filter));
+    }
     const [{ count }] = await query.clone().count({ count: '*' });
     const rows = await query
-      .select()
-      .orderBy([{ column: 'name' }, { column: 'id' }])
+      .select(`${PROFILES}.*`, `${CHARTS}.name as chart_name`)
+      .orderBy([{ column: `${PROFILES}.name` }, { column: `${PROFILES}.id` }])
       .limit(options.limit)
       .offset(options.offset);
     return { items: rows.map(profileFromRow), totalCount: Number(count) };
   }
 
   async get(id: string): Promise<StoredProfile | undefined> {
-    const row = await this.db(PROFILES).where({ id }).first();
-    return row ? profileFromRow(row) : undefined;
+    const [found] = await this.getByIds([id]);
+    return found;
+  }
+
+  /** Profiles by id, in the order asked; undefined where none exists. */
+  async getByIds(ids: string[]): Promise<Array<StoredProfile | undefined>> {
+    const rows: Record<string, any>[] =
+      ids.length === 0
+        ? []
+        : await this.withChart()
+            .whereIn(`${PROFILES}.id`, ids)
+            .select(`${PROFILES}.*`, `${CHARTS}.name as chart_name`);
+    const byId = new Map<string, StoredProfile>(
+      rows.map(row => [row.id, profileFromRow(row)]),
+    );
+    return ids.map(id => byId.get(id));
   }
 
   async getRevision(
@@ -121,6 +182,14 @@ export class DatabaseProfileStore {
       .where({ profile_id: profileId })
       .orderBy('revision', 'desc');
     return rows.map(revisionFromRow);
+  }
+
+  private withChart(): Knex.QueryBuilder {
+    return this.db(PROFILES).join(
+      CHARTS,
+      `${CHARTS}.id`,
+      `${PROFILES}.chart_id`,
+    );
   }
 
   /** Whether any profile was written for a chart (a chart in use cannot be deleted). */
@@ -143,6 +212,7 @@ export class DatabaseProfileStore {
           chart_id: profile.chartId,
           name: profile.name,
           description: profile.description ?? null,
+          owner: profile.owner ?? null,
           revision: profile.revision,
           created_at: profile.createdAt,
           created_by: profile.createdBy,
@@ -177,6 +247,7 @@ export class DatabaseProfileStore {
           .update({
             name: profile.name,
             description: profile.description ?? null,
+            owner: profile.owner ?? null,
             revision: profile.revision,
             updated_at: profile.updatedAt,
             updated_by: profile.updatedBy,

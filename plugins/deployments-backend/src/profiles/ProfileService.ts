@@ -13,6 +13,7 @@ import { stableHash } from '../lib/stableHash';
 import { SecretsService } from '../secrets/SecretsService';
 import {
   DatabaseProfileStore,
+  ProfileFilterTree,
   StoredProfile,
   StoredProfileRevision,
 } from './DatabaseProfileStore';
@@ -43,6 +44,8 @@ const SECRET_RECORD = 'profile-secrets';
 const MAX_NAME_LENGTH = 100;
 const MAX_DESCRIPTION_LENGTH = 2000;
 const MAX_SECRET_PATHS = 100;
+/** A full entity ref, as target owners are written. */
+const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
 
 /**
  * The rules of values profiles: values validated against the chart's schema
@@ -74,11 +77,14 @@ export class ProfileService {
     limit?: number;
     offset?: number;
     chartId?: string;
+    /** The caller's read conditions as a query; undefined allows every profile. */
+    filter?: ProfileFilterTree;
   }): Promise<{ items: ValuesProfile[]; totalCount: number }> {
     const page = await this.store.list({
       limit: Math.min(Math.max(options.limit ?? 100, 1), 500),
       offset: Math.max(options.offset ?? 0, 0),
       chartId: options.chartId,
+      filter: options.filter,
     });
     const items = await Promise.all(
       page.items.map(async profile =>
@@ -91,6 +97,18 @@ export class ProfileService {
   async get(id: string): Promise<ValuesProfile> {
     const profile = await this.getStored(id);
     return toApiProfile(profile, await this.requireRevision(profile));
+  }
+
+  /** The stored profile, or undefined, for permission decisions on it. */
+  async findStored(id: string): Promise<StoredProfile | undefined> {
+    return this.store.get(id);
+  }
+
+  /** Profiles by id for the permission framework; undefined where none exists. */
+  async getStoredByIds(
+    ids: string[],
+  ): Promise<Array<StoredProfile | undefined>> {
+    return this.store.getByIds(ids);
   }
 
   async listRevisions(id: string): Promise<ValuesProfileRevision[]> {
@@ -141,8 +159,10 @@ export class ProfileService {
     const profile: StoredProfile = {
       id,
       chartId: chart.id,
+      chartName: chart.name,
       name,
       description: checkDescription(input.description),
+      owner: checkOwner(input.owner),
       revision: 1,
       createdAt: now,
       createdBy: actor,
@@ -198,6 +218,8 @@ export class ProfileService {
         input.description === undefined
           ? current.description
           : checkDescription(input.description),
+      owner:
+        input.owner === undefined ? current.owner : checkOwner(input.owner),
       revision: nextRevision,
       updatedAt: now,
       updatedBy: actor,
@@ -419,6 +441,18 @@ function checkDescription(description: string | undefined): string | undefined {
   return description.trim() || undefined;
 }
 
+/** A full entity ref or nothing; an empty string clears the owner. */
+function checkOwner(owner: string | undefined): string | undefined {
+  const trimmed = owner?.trim();
+  if (!trimmed) return undefined;
+  if (!ENTITY_REF.test(trimmed)) {
+    throw new InputError(
+      `owner must be a full entity ref like group:default/team-a, got "${owner}"`,
+    );
+  }
+  return trimmed;
+}
+
 function collectStrings(value: unknown, into: string[]) {
   if (typeof value === 'string' || typeof value === 'number') {
     const text = String(value);
@@ -450,6 +484,7 @@ function toApiProfile(
     chartId: profile.chartId,
     name: profile.name,
     description: profile.description,
+    owner: profile.owner,
     revision: profile.revision,
     values: revision.values,
     secretPaths: revision.secretPaths,

@@ -1,3 +1,5 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   deploymentsChartReadPermission,
   deploymentsProfileCreatePermission,
@@ -5,7 +7,9 @@ import {
   deploymentsProfileReadPermission,
   deploymentsProfileUpdatePermission,
 } from '@kubedeploy/plugin-deployments-common';
+import { profilePermissionRules } from '../permissions/profilePermissionRules';
 import { ApiRouter, RouteContext } from '../routes';
+import { NO_PROFILES } from './DatabaseProfileStore';
 import { ProfileService } from './ProfileService';
 
 /** Values profiles over HTTP; the rules live in ProfileService. */
@@ -14,6 +18,23 @@ export function createProfileRoutes(
   context: RouteContext & { profiles: ProfileService },
 ) {
   const { httpAuth, authorizer, audit, profiles } = context;
+
+  /** Checks a profile permission on the loaded profile (conditional rules apply). */
+  const authorizeProfile = async (
+    credentials: BackstageCredentials,
+    permission: ResourcePermission<'deployments-profile'>,
+    id: string,
+  ): Promise<void> => {
+    // A profile that does not exist is refused like one the user may not see.
+    const profile = await profiles.findStored(id).catch(() => undefined);
+    await authorizer.authorizeLoaded(
+      credentials,
+      permission,
+      profile,
+      profilePermissionRules,
+      `Values profile ${id}`,
+    );
+  };
 
   router.post('/charts/:id/values/validate', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
@@ -45,11 +66,14 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizer.authorize(
+        // The read conditions become SQL, so pages and counts stay exact.
+        const filter = await authorizer.queryFor(
           credentials,
           deploymentsProfileReadPermission,
+          profilePermissionRules,
+          NO_PROFILES,
         );
-        return profiles.list(req.query);
+        return profiles.list({ ...req.query, filter });
       },
     );
     res.json(page);
@@ -90,9 +114,10 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizer.authorize(
+        await authorizeProfile(
           credentials,
           deploymentsProfileReadPermission,
+          req.params.id,
         );
         return profiles.get(req.params.id);
       },
@@ -112,9 +137,10 @@ export function createProfileRoutes(
         meta: { secretPaths: req.body.secretPaths },
       },
       async () => {
-        await authorizer.authorize(
+        await authorizeProfile(
           credentials,
           deploymentsProfileUpdatePermission,
+          req.params.id,
         );
         return profiles.update(
           req.params.id,
@@ -137,9 +163,10 @@ export function createProfileRoutes(
         subject: req.params.id,
       },
       async () => {
-        await authorizer.authorize(
+        await authorizeProfile(
           credentials,
           deploymentsProfileDeletePermission,
+          req.params.id,
         );
         await profiles.delete(req.params.id);
       },
@@ -159,9 +186,10 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizer.authorize(
+        await authorizeProfile(
           credentials,
           deploymentsProfileReadPermission,
+          req.params.id,
         );
         return profiles.listRevisions(req.params.id);
       },
@@ -181,9 +209,10 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizer.authorize(
+        await authorizeProfile(
           credentials,
           deploymentsProfileReadPermission,
+          req.params.id,
         );
         return profiles.getRevision(req.params.id, req.params.revision);
       },
