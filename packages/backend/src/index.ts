@@ -20,9 +20,11 @@ backend.add(
 );
 
 backend.add(import('@backstage/plugin-permission-backend'));
-// The example deployments policy (packages/backend/src/permissions): owners
-// apply to non-production targets, the platform group everywhere.
-backend.add(import('./permissions/deploymentsPolicyModule'));
+// The example deployments policy: owners deploy into their group's namespaces
+// on non-production targets, the platform group everywhere.
+backend.add(
+  import('@kubedeploy/plugin-permission-backend-module-deployments-policy'),
+);
 
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));

@@ -1,6 +1,7 @@
 /*
  * The example policy through the real permission backend and the real
- * deployments plugin: the same plan, one user allowed, another denied.
+ * deployments plugin: who may create plans where, the same plan allowed to
+ * its owner and denied to another team, production for the platform group.
  */
 import {
   AuthService,
@@ -17,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import deploymentsPlugin from '@kubedeploy/plugin-deployments-backend';
-import deploymentsPolicyModule from './deploymentsPolicyModule';
+import { permissionModuleDeploymentsPolicy as deploymentsPolicyModule } from './module';
 
 jest.setTimeout(120_000);
 
@@ -65,12 +66,18 @@ const authWithActor = createServiceFactory({
   },
 });
 
-describe('DeploymentsExamplePolicy', () => {
-  it('lets the owner apply a plan on a non-production target and denies another team', async () => {
+describe('permissionModuleDeploymentsPolicy', () => {
+  it('lets owners deploy into their namespaces on non-production targets and keeps production for the platform group', async () => {
     const env = process.env;
     if (!env.KUBEDEPLOY_KUBECONFIG || !env.KUBEDEPLOY_REGISTRY) {
       throw new Error('The local stack is not running: use scripts/test');
     }
+    const component = (name: string, owner: string) => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'service', lifecycle: 'production', owner },
+    });
     const { server } = await startTestBackend({
       features: [
         deploymentsPlugin,
@@ -79,10 +86,7 @@ describe('DeploymentsExamplePolicy', () => {
         authWithActor,
         mockServices.rootConfig.factory({
           data: {
-            permission: {
-              enabled: true,
-              deployments: { productionTargets: ['production'] },
-            },
+            permission: { enabled: true },
             deployments: { registries: { allowLoopback: true } },
           },
         }),
@@ -99,21 +103,15 @@ describe('DeploymentsExamplePolicy', () => {
         }).factory,
         catalogServiceMock.factory({
           entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: { name: 'payments-api', namespace: 'default' },
-              spec: {
-                type: 'service',
-                lifecycle: 'production',
-                owner: 'payments',
-              },
-            },
+            component('payments-api', 'payments'),
+            component('storefront-web', 'storefront'),
           ],
         }),
       ],
     });
     const alice = as('user:default/alice');
+    const bob = as('user:default/bob');
+    const carol = as('user:default/carol');
 
     // Platform work: only the platform group may do it.
     await request(server)
@@ -122,20 +120,29 @@ describe('DeploymentsExamplePolicy', () => {
       .send({ passphrase: 'correct horse battery staple 42' })
       .expect(201);
     const kubeconfig = readFileSync(env.KUBEDEPLOY_KUBECONFIG, 'utf8');
-    for (const name of ['staging', 'production']) {
+    const namespaceOwners = [
+      { namespace: 'team-a', owners: ['group:default/payments'] },
+      { namespace: 'team-b', owners: ['group:default/storefront'] },
+    ];
+    for (const [name, production] of [
+      ['staging', false],
+      ['production', true],
+    ] as const) {
       await request(server)
         .post(`${API}/targets`)
         .set('Authorization', alice)
         .send({
           name,
-          allowedNamespaces: ['team-a'],
+          production,
+          allowedNamespaces: ['team-a', 'team-b'],
+          namespaceOwners,
           credentials: { authKind: 'kubeconfig', kubeconfig },
         })
         .expect(201);
     }
     const bobCreatesTarget = await request(server)
       .post(`${API}/targets`)
-      .set('Authorization', as('user:default/bob'))
+      .set('Authorization', bob)
       .send({
         name: 'rogue',
         allowedNamespaces: ['team-a'],
@@ -143,67 +150,95 @@ describe('DeploymentsExamplePolicy', () => {
       });
     expect(bobCreatesTarget.status).toBe(403);
 
+    const hello = {
+      reference: `oci://${env.KUBEDEPLOY_REGISTRY}/charts/hello`,
+      version: '0.1.0',
+    };
+    const bobRegisters = await request(server)
+      .post(`${API}/charts`)
+      .set('Authorization', bob)
+      .send(hello);
+    expect(bobRegisters.status).toBe(403);
     const chart = await request(server)
       .post(`${API}/charts`)
       .set('Authorization', alice)
-      .send({
-        reference: `oci://${env.KUBEDEPLOY_REGISTRY}/charts/hello`,
-        version: '0.1.0',
-      })
+      .send(hello)
       .expect(201);
-    const plans: Record<string, string> = {};
-    for (const target of ['staging', 'production']) {
-      // Anyone may create a plan; ownership comes from the catalog.
-      const plan = await request(server)
+
+    const newPlan = (
+      who: string,
+      entity: string,
+      target: string,
+      namespace: string,
+    ) =>
+      request(server)
         .post(`${API}/plans`)
-        .set('Authorization', as('user:default/carol'))
+        .set('Authorization', who)
         .send({
-          entityRef: 'component:default/payments-api',
+          entityRef: `component:default/${entity}`,
           chartId: chart.body.id,
           target,
-          namespace: 'team-a',
-          releaseName: `policy-${target}`,
-        })
-        .expect(201);
-      expect(plan.body.entityOwner).toBe('group:default/payments');
-      plans[target] = plan.body.id;
-    }
+          namespace,
+          releaseName: `policy-${entity}-${target}`,
+        });
 
-    // Everyone may read the plan.
-    for (const user of ['user:default/bob', 'user:default/carol']) {
+    // Where plans may go: the owner's component, into a namespace its
+    // group owns, on a non-production target.
+    const staging = await newPlan(bob, 'payments-api', 'staging', 'team-a');
+    expect(staging.status).toBe(201);
+    expect(staging.body.entityOwner).toBe('group:default/payments');
+    expect(
+      (await newPlan(carol, 'payments-api', 'staging', 'team-a')).status,
+    ).toBe(403);
+    expect(
+      (await newPlan(carol, 'storefront-web', 'staging', 'team-a')).status,
+    ).toBe(403);
+    expect(
+      (await newPlan(bob, 'payments-api', 'production', 'team-a')).status,
+    ).toBe(403);
+    const production = await newPlan(
+      alice,
+      'payments-api',
+      'production',
+      'team-a',
+    );
+    expect(production.status).toBe(201);
+
+    // Everyone may read the plans.
+    for (const who of [bob, carol]) {
       await request(server)
-        .get(`${API}/plans/${plans.staging}`)
-        .set('Authorization', as(user))
+        .get(`${API}/plans/${staging.body.id}`)
+        .set('Authorization', who)
         .expect(200);
     }
 
-    // The same plan: bob owns it and passes the permission check (the gate
+    // The same plan: bob owns it and passes the permission checks (the gate
     // then asks for a dry-run), carol does not own it and is refused.
     const bobApplies = await request(server)
-      .post(`${API}/plans/${plans.staging}/apply`)
-      .set('Authorization', as('user:default/bob'));
+      .post(`${API}/plans/${staging.body.id}/apply`)
+      .set('Authorization', bob);
     expect(bobApplies.status).toBe(409);
     expect(bobApplies.body.error.message).toMatch(/dry-run/);
     const carolApplies = await request(server)
-      .post(`${API}/plans/${plans.staging}/apply`)
-      .set('Authorization', as('user:default/carol'));
+      .post(`${API}/plans/${staging.body.id}/apply`)
+      .set('Authorization', carol);
     expect(carolApplies.status).toBe(403);
 
     // Production is for the platform group, even for the owner.
     const bobProduction = await request(server)
-      .post(`${API}/plans/${plans.production}/apply`)
-      .set('Authorization', as('user:default/bob'));
+      .post(`${API}/plans/${production.body.id}/apply`)
+      .set('Authorization', bob);
     expect(bobProduction.status).toBe(403);
     const aliceProduction = await request(server)
-      .post(`${API}/plans/${plans.production}/apply`)
+      .post(`${API}/plans/${production.body.id}/apply`)
       .set('Authorization', alice);
     expect(aliceProduction.status).toBe(409);
 
     // Uninstall is platform-only.
     const bobUninstalls = await request(server)
-      .post(`${API}/plans/${plans.staging}/uninstall`)
-      .set('Authorization', as('user:default/bob'))
-      .send({ confirmReleaseName: 'policy-staging' });
+      .post(`${API}/plans/${staging.body.id}/uninstall`)
+      .set('Authorization', bob)
+      .send({ confirmReleaseName: 'policy-payments-api-staging' });
     expect(bobUninstalls.status).toBe(403);
   });
 });
