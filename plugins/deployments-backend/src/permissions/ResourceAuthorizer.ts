@@ -78,7 +78,13 @@ export class ResourceAuthorizer {
     rules: Record<string, PermissionRule<TResource, unknown, string>>,
     describe: string,
   ): Promise<TResource> {
-    const allowed = await this.filterFor(credentials, permission, rules);
+    const allowed = await this.filterFor(credentials, permission, rules).catch(
+      error => {
+        throw error instanceof NotAllowedError && resource !== undefined
+          ? new NotAllowedError(`Not allowed: ${permission.name} on ${describe}`)
+          : error;
+      },
+    );
     if (resource === undefined) {
       // Only after the decision: a denied caller learns nothing about existence.
       throw new NotFoundError(`${describe} not found`);
