@@ -10,6 +10,7 @@ import {
 import { ApprovalService } from './approvals/ApprovalService';
 import { DatabaseApprovalStore } from './approvals/DatabaseApprovalStore';
 import { AuditTrail } from './audit/AuditTrail';
+import { ChangeWindowGate } from './changeWindows/ChangeWindowGate';
 import { ChartService } from './charts/ChartService';
 import { DatabaseChartStore } from './charts/DatabaseChartStore';
 import { RegistryCredentialService } from './charts/RegistryCredentialService';
@@ -270,7 +271,8 @@ export const deploymentsPlugin = createBackendPlugin({
           extraChecks: preflightChecks,
           placements,
           profileUse,
-          gates: [approvals],
+          // A closed window refuses before an approval is used up.
+          gates: [ChangeWindowGate.create({ authorizer, audit }), approvals],
           onFinished: async operation => {
             releases.forget(operation);
             await audit.recordOutcome({

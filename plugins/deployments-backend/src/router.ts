@@ -2,6 +2,7 @@ import express from 'express';
 import { ApprovalService } from './approvals/ApprovalService';
 import { createApprovalRoutes } from './approvals/createApprovalRoutes';
 import { createAuditRoutes } from './audit/createAuditRoutes';
+import { createChangeWindowRoutes } from './changeWindows/createChangeWindowRoutes';
 import { ChartService } from './charts/ChartService';
 import { createChartRoutes } from './charts/createChartRoutes';
 import { createRegistryRoutes } from './charts/createRegistryRoutes';
@@ -65,6 +66,7 @@ export async function createRouter(
   createProfileRoutes(router, options);
   createRegistryRoutes(router, options);
   createPlanRoutes(router, options);
+  createChangeWindowRoutes(router, options);
   createOperationRoutes(router, options);
   createApprovalRoutes(router, options);
   createAuditRoutes(router, options);
