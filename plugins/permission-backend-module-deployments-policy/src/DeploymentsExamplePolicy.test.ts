@@ -14,12 +14,15 @@ import {
   Placement,
   placementPermissionRules,
   planPermissionRules,
+  profilePermissionRules,
   StoredPlan,
+  StoredProfile,
   StoredTarget,
 } from '@kubedeploy/plugin-deployments-backend';
 import {
   deploymentsPermissions,
   deploymentsPlanApplyPermission,
+  deploymentsProfileUsePermission,
   deploymentsTargetUsePermission,
   NamespaceOwnership,
 } from '@kubedeploy/plugin-deployments-common';
@@ -449,5 +452,33 @@ describe('DeploymentsExamplePolicy plans, evaluated with the backend rules', () 
         plan({ entityRef: 'component:default/orphan' }),
       ),
     ).toBe(false);
+  });
+});
+
+describe('DeploymentsExamplePolicy profiles, evaluated with the backend rules', () => {
+  const allowed = authorizerFor<StoredProfile>(profilePermissionRules);
+  const profile = (owner?: string): StoredProfile => ({
+    id: 'profile-1',
+    chartId: 'chart-1',
+    chartName: 'hello',
+    name: 'payments',
+    owner,
+    revision: 1,
+    createdAt: '2026-12-02T00:00:00.000Z',
+    createdBy: 'user:default/bob',
+    updatedAt: '2026-12-02T00:00:00.000Z',
+    updatedBy: 'user:default/bob',
+  });
+
+  it("lets the profile's owners use it, and nobody else but the platform group", async () => {
+    const decisionFor = (who: PolicyQueryUser) =>
+      decide(deploymentsProfileUsePermission, who);
+    expect(allowed(await decisionFor(bob), profile(PAYMENTS))).toBe(true);
+    expect(allowed(await decisionFor(carol), profile(PAYMENTS))).toBe(false);
+    expect(allowed(await decisionFor(dave), profile(PAYMENTS))).toBe(false);
+    expect(allowed(await decisionFor(alice), profile(PAYMENTS))).toBe(true);
+    // A profile without an owner is for the platform group only.
+    expect(allowed(await decisionFor(bob), profile())).toBe(false);
+    expect(allowed(await decisionFor(alice), profile())).toBe(true);
   });
 });

@@ -165,11 +165,36 @@ describe('permissionModuleDeploymentsPolicy', () => {
       .send(hello)
       .expect(201);
 
+    // Values profiles belong to their owners; anyone may create one.
+    const profiles: Record<string, string> = {};
+    for (const [who, team] of [
+      [bob, 'payments'],
+      [carol, 'storefront'],
+    ] as const) {
+      const profile = await request(server)
+        .post(`${API}/profiles`)
+        .set('Authorization', who)
+        .send({
+          chartId: chart.body.id,
+          name: team,
+          owner: `group:default/${team}`,
+          values: { replicaCount: 1 },
+        })
+        .expect(201);
+      profiles[team] = profile.body.id;
+    }
+    const carolReadsBobs = await request(server)
+      .get(`${API}/profiles/${profiles.payments}`)
+      .set('Authorization', carol);
+    // A profile the caller may not read is not found for them.
+    expect(carolReadsBobs.status).toBe(404);
+
     const newPlan = (
       who: string,
       entity: string,
       target: string,
       namespace: string,
+      profileId?: string,
     ) =>
       request(server)
         .post(`${API}/plans`)
@@ -180,11 +205,29 @@ describe('permissionModuleDeploymentsPolicy', () => {
           target,
           namespace,
           releaseName: `policy-${entity}-${target}`,
+          profileId,
         });
 
     // Where plans may go: the owner's component, into a namespace its
     // group owns, on a non-production target.
-    const staging = await newPlan(bob, 'payments-api', 'staging', 'team-a');
+    expect(
+      (
+        await newPlan(
+          bob,
+          'payments-api',
+          'staging',
+          'team-a',
+          profiles.storefront,
+        )
+      ).status,
+    ).toBe(403);
+    const staging = await newPlan(
+      bob,
+      'payments-api',
+      'staging',
+      'team-a',
+      profiles.payments,
+    );
     expect(staging.status).toBe(201);
     expect(staging.body.entityOwner).toBe('group:default/payments');
     expect(
