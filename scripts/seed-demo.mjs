@@ -59,6 +59,12 @@ async function main() {
       description: 'The local KWOK cluster with the admin kubeconfig',
       owner: 'group:default/platform',
       allowedNamespaces: ['team-*'],
+      // Who may deploy where under the example policy: a component's owning
+      // group deploys into the namespaces it owns.
+      namespaceOwners: [
+        { namespace: 'team-a', owners: ['group:default/payments'] },
+        { namespace: 'team-b', owners: ['group:default/storefront'] },
+      ],
       credentials: {
         authKind: 'kubeconfig',
         kubeconfig: readFileSync(process.env.KUBEDEPLOY_KUBECONFIG, 'utf8'),
@@ -72,6 +78,7 @@ async function main() {
       apiServerUrl: process.env.KUBEDEPLOY_API_SERVER,
       caData: readFileSync(process.env.KUBEDEPLOY_CA_FILE, 'utf8'),
       allowedNamespaces: ['team-a'],
+      namespaceOwners: [{ namespace: 'team-a', owners: ['group:default/payments'] }],
       credentials: {
         authKind: 'token',
         token: readFileSync(process.env.KUBEDEPLOY_LIMITED_TOKEN_FILE, 'utf8').trim(),
@@ -86,6 +93,12 @@ async function main() {
     } else {
       // The stack may have been recreated: refresh the credentials.
       await call('PUT', `/targets/${target.name}/credentials`, target.credentials);
+      if (!existing.body.namespaceOwners?.length) {
+        // Seeded before targets had namespace owners.
+        await call('PATCH', `/targets/${target.name}`, {
+          namespaceOwners: target.namespaceOwners,
+        });
+      }
     }
   }
   const charts = {};
@@ -118,6 +131,7 @@ async function main() {
         chartId: charts.hello,
         name: 'demo',
         description: 'Two replicas greeting the demo',
+        owner: 'group:default/payments',
         values: { replicaCount: 2, greeting: 'Hello from the demo portal' },
       });
       profile = created.body;
