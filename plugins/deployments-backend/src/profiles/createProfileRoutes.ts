@@ -1,4 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { NotFoundError } from '@backstage/errors';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   deploymentsChartReadPermission,
@@ -34,6 +35,25 @@ export function createProfileRoutes(
       profilePermissionRules,
       `Values profile ${id}`,
     );
+  };
+
+  /**
+   * Reads: a profile the conditions hide is answered exactly like one that
+   * does not exist, so its existence is not revealed either.
+   */
+  const authorizeProfileRead = async (
+    credentials: BackstageCredentials,
+    id: string,
+  ): Promise<void> => {
+    const visible = await authorizer.filterFor(
+      credentials,
+      deploymentsProfileReadPermission,
+      profilePermissionRules,
+    );
+    const profile = await profiles.findStored(id).catch(() => undefined);
+    if (!profile || !visible(profile)) {
+      throw new NotFoundError(`Values profile ${id} not found`);
+    }
   };
 
   router.post('/charts/:id/values/validate', async (req, res) => {
@@ -114,11 +134,7 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizeProfile(
-          credentials,
-          deploymentsProfileReadPermission,
-          req.params.id,
-        );
+        await authorizeProfileRead(credentials, req.params.id);
         return profiles.get(req.params.id);
       },
     );
@@ -186,11 +202,7 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizeProfile(
-          credentials,
-          deploymentsProfileReadPermission,
-          req.params.id,
-        );
+        await authorizeProfileRead(credentials, req.params.id);
         return profiles.listRevisions(req.params.id);
       },
     );
@@ -209,11 +221,7 @@ export function createProfileRoutes(
         kind: 'read',
       },
       async () => {
-        await authorizeProfile(
-          credentials,
-          deploymentsProfileReadPermission,
-          req.params.id,
-        );
+        await authorizeProfileRead(credentials, req.params.id);
         return profiles.getRevision(req.params.id, req.params.revision);
       },
     );
