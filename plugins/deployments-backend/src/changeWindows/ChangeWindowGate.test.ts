@@ -101,10 +101,7 @@ const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
 
 describe('ChangeWindowGate', () => {
   it('admits inside the window without asking for an override', async () => {
-    const { gate, asked, recordOutcome } = createGate(
-      TUESDAY_MORNING,
-      DENY,
-    );
+    const { gate, asked, recordOutcome } = createGate(TUESDAY_MORNING, DENY);
     const admission = await gate.admit(changeRequest());
     await admission.started('op-1');
     expect(asked).toEqual([]);
@@ -163,10 +160,7 @@ describe('ChangeWindowGate', () => {
   });
 
   it('refuses an override with a reason but without the permission, saying so', async () => {
-    const { gate, asked, recordOutcome } = createGate(
-      FRIDAY_EVENING,
-      DENY,
-    );
+    const { gate, asked, recordOutcome } = createGate(FRIDAY_EVENING, DENY);
     await expect(
       gate.admit(changeRequest('payment outage INC-4711')),
     ).rejects.toMatchObject({

@@ -21,9 +21,9 @@ describe('changeWindowStatus', () => {
     expect(changeWindowStatus(undefined, at('2027-01-01T00:00:00Z'))).toEqual({
       open: true,
     });
-    expect(changeWindowStatus(berlin([]), at('2027-01-01T00:00:00Z'))).toEqual(
-      { open: true },
-    );
+    expect(changeWindowStatus(berlin([]), at('2027-01-01T00:00:00Z'))).toEqual({
+      open: true,
+    });
   });
 
   it('is open inside a window until it ends', () => {
@@ -282,7 +282,11 @@ describe('describeInvalidChangeWindows', () => {
       }),
     ).toEqual([]);
     expect(
-      describeInvalidChangeWindows({ timeZone: 'UTC', windows: [], freezes: [] }),
+      describeInvalidChangeWindows({
+        timeZone: 'UTC',
+        windows: [],
+        freezes: [],
+      }),
     ).toEqual([]);
   });
 
@@ -314,12 +318,16 @@ describe('describeInvalidChangeWindows', () => {
     expect(problems[0]).toBe(
       'windows[1].cron: "0 9 * *" has 4 field(s); expected 5 fields "minute hour day-of-month month day-of-week", e.g. "0 9 * * 1-5"',
     );
-    expect(problems[1]).toMatch(/^windows\[2\]\.cron: .* has 6 field\(s\); expected 5 fields/);
+    expect(problems[1]).toMatch(
+      /^windows\[2\]\.cron: .* has 6 field\(s\); expected 5 fields/,
+    );
     expect(problems[2]).toMatch(
       /^windows\[3\]\.cron: "61 9 \* \* \*" does not parse \(.*out of range.*\); expected 5 fields/,
     );
     expect(problems[3]).toMatch(/^windows\[4\]\.cron: .* does not parse/);
-    expect(problems[4]).toMatch(/^windows\[5\]\.cron: "0 0 31 4 \*" never fires/);
+    expect(problems[4]).toMatch(
+      /^windows\[5\]\.cron: "0 0 31 4 \*" never fires/,
+    );
     expect(problems[5]).toMatch(/^windows\[6\]\.cron: "@daily" has 1 field/);
   });
 
@@ -379,9 +387,9 @@ describe('describeInvalidChangeWindows', () => {
 
 describe('formatInTimeZone', () => {
   it('shows an instant in the target time zone with its offset', () => {
-    expect(
-      formatInTimeZone('2027-03-29T07:00:00.000Z', 'Europe/Berlin'),
-    ).toBe('2027-03-29T09:00+02:00');
+    expect(formatInTimeZone('2027-03-29T07:00:00.000Z', 'Europe/Berlin')).toBe(
+      '2027-03-29T09:00+02:00',
+    );
     expect(formatInTimeZone('2027-01-18T08:00:00.000Z', 'Europe/Berlin')).toBe(
       '2027-01-18T09:00+01:00',
     );

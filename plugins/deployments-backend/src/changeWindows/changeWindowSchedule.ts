@@ -27,6 +27,158 @@ const MAX_RUN_STEPS = 100;
 const ISO_INSTANT =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
+interface Window {
+  cron: CronTime;
+  durationMs: number;
+}
+
+interface Freeze {
+  start: number;
+  end: number;
+  reason: string;
+}
+
+/**
+ * Valid settings in a form to compute with. A window opens at each fire of
+ * its cron expression (read in the time zone, so 09:00 stays 09:00 local
+ * across daylight-saving switches) and stays open for its duration: the
+ * interval [fire, fire + duration). Freezes are [start, end).
+ */
+class Schedule {
+  private constructor(
+    private readonly timeZone: string,
+    private readonly windows: Window[],
+    private readonly freezes: Freeze[],
+  ) {}
+
+  static of(settings: ChangeWindowSettings): Schedule {
+    return new Schedule(
+      settings.timeZone,
+      settings.windows.map(w => ({
+        cron: new CronTime(w.cron.trim(), settings.timeZone),
+        durationMs: w.durationMinutes * MINUTE_MS,
+      })),
+      settings.freezes.map(f => ({
+        start: parseInstant(f.start)!,
+        end: parseInstant(f.end)!,
+        reason: f.reason,
+      })),
+    );
+  }
+
+  /** The freeze `t` falls in (the one lasting longest, if several). */
+  freezeAt(t: number): Freeze | undefined {
+    return this.freezes
+      .filter(f => f.start <= t && t < f.end)
+      .sort((a, b) => b.end - a.end)[0];
+  }
+
+  nextFreezeStart(t: number): number | undefined {
+    const starts = this.freezes.map(f => f.start).filter(s => s > t);
+    return starts.length ? Math.min(...starts) : undefined;
+  }
+
+  /** Inside some window; no windows means always. */
+  inWindow(t: number): boolean {
+    if (!this.windows.length) return true;
+    return this.windows.some(w => {
+      const fire = this.next(w, t - w.durationMs);
+      return fire !== undefined && fire <= t;
+    });
+  }
+
+  /**
+   * The first instant not before `from` that is inside a window and outside
+   * every freeze, within the search horizon.
+   */
+  nextOpen(from: number): number | undefined {
+    const limit = from + SEARCH_HORIZON_MS;
+    let t = from;
+    for (let step = 0; step < MAX_SEARCH_STEPS && t <= limit; step++) {
+      const freeze = this.freezeAt(t);
+      if (freeze) {
+        t = freeze.end;
+        continue;
+      }
+      if (!this.inWindow(t)) {
+        // Outside every window, the next one to open is the next fire.
+        const after = t;
+        const fires = this.windows
+          .map(w => this.next(w, after))
+          .filter((f): f is number => f !== undefined);
+        if (!fires.length) return undefined;
+        t = Math.min(...fires);
+        continue;
+      }
+      return t;
+    }
+    return undefined;
+  }
+
+  /**
+   * When the windows covering `t` stop covering it, overlapping and
+   * adjoining windows taken as one; undefined without windows or when they
+   * do not end within a few steps or the longest window's duration (e.g.
+   * windows that chain into always open).
+   */
+  windowRunEnd(t: number): number | undefined {
+    if (!this.windows.length) return undefined;
+    const limit = t + RUN_HORIZON_MS;
+    let end = t;
+    for (let step = 0; step < MAX_RUN_STEPS && end <= limit; step++) {
+      let reach = end;
+      for (const w of this.windows) {
+        const fire = this.latestFire(w, end - w.durationMs, end);
+        if (fire !== undefined) reach = Math.max(reach, fire + w.durationMs);
+      }
+      if (reach === end) return end;
+      end = reach;
+    }
+    return undefined;
+  }
+
+  private next(w: Window, after: number): number | undefined {
+    return nextFire(w.cron, this.timeZone, after);
+  }
+
+  /**
+   * The last fire in (after, until]. cron only searches forward, so a dense
+   * expression (one fire a minute over a week-long duration) is not stepped
+   * through: look back from `until` by doubling steps, then halve.
+   */
+  private latestFire(w: Window, after: number, until: number) {
+    let latest = this.next(w, after);
+    if (latest === undefined || latest > until) return undefined;
+    // Invariant: `latest` is a fire and no fire lies in (hi, until].
+    let hi = until;
+    for (let back = MINUTE_MS; ; back *= 2) {
+      const following = this.next(w, latest);
+      if (following === undefined || following > hi) return latest;
+      latest = following;
+      // Fires fall on whole minutes: probe from a whole minute.
+      const probe = Math.floor((hi - back) / MINUTE_MS) * MINUTE_MS;
+      if (probe <= latest) break;
+      const fromProbe = this.next(w, probe - 1);
+      if (fromProbe !== undefined && fromProbe <= hi) {
+        latest = fromProbe;
+        break;
+      }
+      hi = probe - 1;
+    }
+    for (;;) {
+      const following = this.next(w, latest);
+      if (following === undefined || following > hi) return latest;
+      latest = following;
+      const mid =
+        Math.floor((latest + (hi - latest) / 2) / MINUTE_MS) * MINUTE_MS;
+      if (mid <= latest) continue;
+      const fromMid = this.next(w, mid - 1);
+      if (fromMid !== undefined && fromMid <= hi) latest = fromMid;
+      else hi = mid - 1;
+    }
+  }
+}
+
 /** Why a target is closed outside its windows (the freeze reason otherwise). */
 export const OUTSIDE_WINDOWS_REASON = 'outside every change window';
 
@@ -102,9 +254,7 @@ export function changeWindowStatus(
   if (problems.length) {
     return {
       open: false,
-      reason: `the change-window settings are invalid (${problems.join(
-        '; ',
-      )})`,
+      reason: `the change-window settings are invalid (${problems.join('; ')})`,
     };
   }
   const schedule = Schedule.of(settings);
@@ -187,156 +337,5 @@ function nextFire(
   } catch {
     // cron gives up when nothing matches within 8 years (e.g. 30 February).
     return undefined;
-  }
-}
-
-interface Window {
-  cron: CronTime;
-  durationMs: number;
-}
-
-interface Freeze {
-  start: number;
-  end: number;
-  reason: string;
-}
-
-/**
- * Valid settings in a form to compute with. A window opens at each fire of
- * its cron expression (read in the time zone, so 09:00 stays 09:00 local
- * across daylight-saving switches) and stays open for its duration: the
- * interval [fire, fire + duration). Freezes are [start, end).
- */
-class Schedule {
-  private constructor(
-    private readonly timeZone: string,
-    private readonly windows: Window[],
-    private readonly freezes: Freeze[],
-  ) {}
-
-  static of(settings: ChangeWindowSettings): Schedule {
-    return new Schedule(
-      settings.timeZone,
-      settings.windows.map(w => ({
-        cron: new CronTime(w.cron.trim(), settings.timeZone),
-        durationMs: w.durationMinutes * MINUTE_MS,
-      })),
-      settings.freezes.map(f => ({
-        start: parseInstant(f.start)!,
-        end: parseInstant(f.end)!,
-        reason: f.reason,
-      })),
-    );
-  }
-
-  /** The freeze `t` falls in (the one lasting longest, if several). */
-  freezeAt(t: number): Freeze | undefined {
-    return this.freezes
-      .filter(f => f.start <= t && t < f.end)
-      .sort((a, b) => b.end - a.end)[0];
-  }
-
-  nextFreezeStart(t: number): number | undefined {
-    const starts = this.freezes.map(f => f.start).filter(s => s > t);
-    return starts.length ? Math.min(...starts) : undefined;
-  }
-
-  /** Inside some window; no windows means always. */
-  inWindow(t: number): boolean {
-    if (!this.windows.length) return true;
-    return this.windows.some(w => {
-      const fire = this.next(w, t - w.durationMs);
-      return fire !== undefined && fire <= t;
-    });
-  }
-
-  /**
-   * The first instant not before `from` that is inside a window and outside
-   * every freeze, within the search horizon.
-   */
-  nextOpen(from: number): number | undefined {
-    const limit = from + SEARCH_HORIZON_MS;
-    let t = from;
-    for (let step = 0; step < MAX_SEARCH_STEPS && t <= limit; step++) {
-      const freeze = this.freezeAt(t);
-      if (freeze) {
-        t = freeze.end;
-        continue;
-      }
-      if (!this.inWindow(t)) {
-        // Outside every window, the next one to open is the next fire.
-        const fires = this.windows
-          .map(w => this.next(w, t))
-          .filter((f): f is number => f !== undefined);
-        if (!fires.length) return undefined;
-        t = Math.min(...fires);
-        continue;
-      }
-      return t;
-    }
-    return undefined;
-  }
-
-  /**
-   * When the windows covering `t` stop covering it, overlapping and
-   * adjoining windows taken as one; undefined without windows or when they
-   * do not end within a few steps or the longest window's duration (e.g.
-   * windows that chain into always open).
-   */
-  windowRunEnd(t: number): number | undefined {
-    if (!this.windows.length) return undefined;
-    const limit = t + RUN_HORIZON_MS;
-    let end = t;
-    for (let step = 0; step < MAX_RUN_STEPS && end <= limit; step++) {
-      let reach = end;
-      for (const w of this.windows) {
-        const fire = this.latestFire(w, end - w.durationMs, end);
-        if (fire !== undefined) reach = Math.max(reach, fire + w.durationMs);
-      }
-      if (reach === end) return end;
-      end = reach;
-    }
-    return undefined;
-  }
-
-  private next(w: Window, after: number): number | undefined {
-    return nextFire(w.cron, this.timeZone, after);
-  }
-
-  /**
-   * The last fire in (after, until]. cron only searches forward, so a dense
-   * expression (one fire a minute over a week-long duration) is not stepped
-   * through: look back from `until` by doubling steps, then halve.
-   */
-  private latestFire(w: Window, after: number, until: number) {
-    let latest = this.next(w, after);
-    if (latest === undefined || latest > until) return undefined;
-    // Invariant: `latest` is a fire and no fire lies in (hi, until].
-    let hi = until;
-    for (let back = MINUTE_MS; ; back *= 2) {
-      const following = this.next(w, latest);
-      if (following === undefined || following > hi) return latest;
-      latest = following;
-      // Fires fall on whole minutes: probe from a whole minute.
-      const probe = Math.floor((hi - back) / MINUTE_MS) * MINUTE_MS;
-      if (probe <= latest) break;
-      const fromProbe = this.next(w, probe - 1);
-      if (fromProbe !== undefined && fromProbe <= hi) {
-        latest = fromProbe;
-        break;
-      }
-      hi = probe - 1;
-    }
-    for (;;) {
-      const following = this.next(w, latest);
-      if (following === undefined || following > hi) return latest;
-      latest = following;
-      const mid =
-        Math.floor((latest + (hi - latest) / 2) / MINUTE_MS) * MINUTE_MS;
-      if (mid <= latest) continue;
-      const fromMid = this.next(w, mid - 1);
-      if (fromMid !== undefined && fromMid <= hi) latest = fromMid;
-      else hi = mid - 1;
-    }
   }
 }
