@@ -101,6 +101,21 @@ describe('changeWindowStatus', () => {
     });
   });
 
+  it('opens a window at a skipped local time when the clocks jump, and once in a repeated hour', () => {
+    const nightly = berlin([{ cron: '30 2 * * *', durationMinutes: 60 }]);
+    // 28 March 2027 01:45 CET: 02:30 does not exist, the window opens at 03:00 CEST.
+    expect(
+      changeWindowStatus(nightly, at('2027-03-28T00:45:00Z')).nextOpenAt,
+    ).toBe('2027-03-28T01:00:00.000Z');
+    // 31 October 2027: 02:30 happens twice; the window opens at the first.
+    expect(
+      changeWindowStatus(nightly, at('2027-10-31T00:00:00Z')).nextOpenAt,
+    ).toBe('2027-10-31T00:30:00.000Z');
+    expect(
+      changeWindowStatus(nightly, at('2027-10-31T01:45:00Z')).nextOpenAt,
+    ).toBe('2027-11-01T01:30:00.000Z');
+  });
+
   it('treats overlapping and adjoining windows as one', () => {
     const settings = berlin([
       { cron: '0 9 * * *', durationMinutes: 180 },
