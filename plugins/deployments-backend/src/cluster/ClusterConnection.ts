@@ -21,15 +21,12 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { inspect } from 'node:util';
 import { stringify } from 'yaml';
+import { createRedactor } from '../lib/redaction';
+import { ClusterCredentials, credentialStrategy } from './credentials';
 
-/** How a target authenticates to its API server. PEM text, never paths. */
-export type ClusterCredentials =
-  | { kind: 'token'; token: string }
-  | { kind: 'clientCertificate'; certData: string; keyData: string }
-  | { kind: 'basic'; username: string; password: string };
+export type { ClusterCredentials } from './credentials';
 
 /** Everything needed to talk to one cluster, decrypted in memory for one operation. */
 export interface ClusterAccess {
@@ -229,9 +226,11 @@ export class ClusterConnection {
   static fromAccess(access: ClusterAccess): ClusterConnection {
     const server = checkServer(access);
     checkTls(access);
-    checkCredentials(access.credentials);
+    const credentials = credentialStrategy(access.credentials);
+    credentials.check(access.credentials);
     const impersonate = checkImpersonation(access.impersonate);
-    const redact = makeRedactor(access.credentials);
+    // A last line of defence: every form of the secret is replaced in errors.
+    const redact = createRedactor(credentials.secrets(access.credentials));
 
     const cluster: Cluster = {
       name: NAME,
@@ -246,7 +245,7 @@ export class ClusterConnection {
     };
     const user: User = {
       name: NAME,
-      ...credentialFields(access.credentials),
+      ...credentials.clientUser(access.credentials),
       ...(impersonate && { impersonateUser: impersonate.user }),
     };
     const kubeConfig = new InMemoryKubeConfig(
@@ -412,22 +411,9 @@ export class ClusterConnection {
       cluster['insecure-skip-tls-verify'] = true;
     }
 
-    const user: Record<string, unknown> = {};
-    switch (credentials.kind) {
-      case 'token':
-        user.token = credentials.token;
-        break;
-      case 'clientCertificate':
-        user['client-certificate-data'] = base64(credentials.certData);
-        user['client-key-data'] = base64(credentials.keyData);
-        break;
-      case 'basic':
-        user.username = credentials.username;
-        user.password = credentials.password;
-        break;
-      default:
-        throw new InputError('unsupported credentials');
-    }
+    const user: Record<string, unknown> = credentialStrategy(
+      credentials,
+    ).kubeconfigUser(credentials);
     const impersonate = access.impersonate;
     if (impersonate?.user !== undefined) {
       user.as = impersonate.user;
@@ -618,65 +604,6 @@ function checkTls(access: ClusterAccess): void {
   }
 }
 
-function checkCredentials(credentials: ClusterCredentials): void {
-  switch (credentials?.kind) {
-    case 'token':
-      // The token goes into an HTTP header, so only visible ASCII is acceptable.
-      if (
-        typeof credentials.token !== 'string' ||
-        !/^[\x21-\x7e]+$/.test(credentials.token)
-      ) {
-        throw new InputError(
-          'credentials.token must be a non-empty string of printable characters',
-        );
-      }
-      return;
-    case 'clientCertificate':
-      if (
-        typeof credentials.certData !== 'string' ||
-        typeof credentials.keyData !== 'string'
-      ) {
-        throw new InputError(
-          'credentials.certData and credentials.keyData must be PEM text',
-        );
-      }
-      try {
-        // Fails on unreadable PEM and on a key that does not belong to the certificate.
-        createSecureContext({
-          cert: credentials.certData,
-          key: credentials.keyData,
-        });
-      } catch {
-        throw new InputError(
-          'credentials.certData and credentials.keyData are not a matching PEM certificate and private key',
-        );
-      }
-      return;
-    case 'basic':
-      // ':' would split the user name in the basic auth header.
-      if (
-        typeof credentials.username !== 'string' ||
-        !/^[\x20-\x7e]+$/.test(credentials.username) ||
-        credentials.username.includes(':')
-      ) {
-        throw new InputError(
-          "credentials.username must be non-empty printable text without ':'",
-        );
-      }
-      if (
-        typeof credentials.password !== 'string' ||
-        credentials.password === ''
-      ) {
-        throw new InputError('credentials.password must not be empty');
-      }
-      return;
-    default:
-      throw new InputError(
-        "credentials.kind must be 'token', 'clientCertificate' or 'basic'",
-      );
-  }
-}
-
 function checkImpersonation(
   impersonate: ClusterAccess['impersonate'],
 ): { user: string; groups: string[] } | undefined {
@@ -704,60 +631,8 @@ function checkImpersonation(
   return { user, groups: [...groups] };
 }
 
-function credentialFields(
-  credentials: ClusterCredentials,
-): Pick<User, 'token' | 'certData' | 'keyData' | 'username' | 'password'> {
-  switch (credentials.kind) {
-    case 'token':
-      return { token: credentials.token };
-    case 'clientCertificate':
-      // client-node expects base64 of the PEM text, as in a kubeconfig.
-      return {
-        certData: base64(credentials.certData),
-        keyData: base64(credentials.keyData),
-      };
-    default:
-      return {
-        username: credentials.username,
-        password: credentials.password,
-      };
-  }
-}
-
 function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
-}
-
-/** Replaces every known secret, in any form it is sent in, as a last line of defence. */
-function makeRedactor(
-  credentials: ClusterCredentials,
-): (text: string) => string {
-  const secrets: string[] = [];
-  switch (credentials.kind) {
-    case 'token':
-      secrets.push(credentials.token);
-      break;
-    case 'clientCertificate':
-      secrets.push(
-        credentials.keyData,
-        base64(credentials.keyData),
-        ...credentials.keyData
-          .split(/\r?\n/)
-          .filter(line => line.length >= 16 && !line.startsWith('-----')),
-      );
-      break;
-    default:
-      secrets.push(
-        credentials.password,
-        base64(`${credentials.username}:${credentials.password}`),
-      );
-  }
-  const known = secrets.filter(secret => secret.length >= 4);
-  return text =>
-    known.reduce(
-      (redacted, secret) => redacted.split(secret).join('[redacted]'),
-      text,
-    );
 }
 
 function apiStatusCode(error: unknown): number | undefined {

@@ -7,7 +7,8 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
-import { createRedactor, credentialSecrets, Redactor } from './createRedactor';
+import { credentialSecrets } from '../cluster/credentials';
+import { createRedactor, Redactor } from '../lib/redaction';
 import {
   getManifestArguments,
   getStoredObjectsArguments,

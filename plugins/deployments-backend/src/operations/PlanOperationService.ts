@@ -60,7 +60,7 @@ import {
   serverFindings,
   toDryRunObject,
 } from './dryRunFindings';
-import { createRedactor } from '../helm/createRedactor';
+import { createRedactor } from '../lib/redaction';
 import { PlacementAuthorizer } from '../permissions/PlacementAuthorizer';
 import { ProfileAuthorizer } from '../permissions/ProfileAuthorizer';
 import { Placement } from '../permissions/placementPermissionRules';

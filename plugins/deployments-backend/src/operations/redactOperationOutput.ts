@@ -1,4 +1,4 @@
-import { createRedactor, Redactor } from '../helm/createRedactor';
+import { createRedactor, Redactor } from '../lib/redaction';
 
 /** Redacts the secrets of one operation in a text or in a JSON value. */
 export interface OperationOutputRedactor {

@@ -97,7 +97,10 @@ const httpAuthKeepingActors = createServiceFactory({
   deps: { plugin: coreServices.pluginMetadata },
   factory({ plugin }) {
     const httpAuth = mockServices.httpAuth({ pluginId: plugin.getId() });
-    const credentials: typeof httpAuth.credentials = async (req, options) => {
+    const credentials = async (
+      req: Parameters<typeof httpAuth.credentials>[0],
+      options?: { allow?: string[]; allowLimitedAccess?: boolean },
+    ) => {
       const prefix = 'Bearer mock-service-token:';
       const header = req.headers.authorization;
       if (header?.startsWith(prefix)) {
@@ -105,10 +108,13 @@ const httpAuthKeepingActors = createServiceFactory({
         if (obo && (!options?.allow || options.allow.includes('user'))) {
           return mockCredentials.user(obo, {
             actor: { subject: sub ?? 'plugin:deployments' },
-          }) as Awaited<ReturnType<typeof httpAuth.credentials>>;
+          });
         }
       }
-      return httpAuth.credentials(req, options);
+      return httpAuth.credentials(
+        req,
+        options as Parameters<typeof httpAuth.credentials>[1],
+      );
     };
     return Object.assign(Object.create(httpAuth), { credentials });
   },

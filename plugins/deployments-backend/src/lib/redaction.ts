@@ -1,5 +1,3 @@
-import { ClusterCredentials } from '../cluster/ClusterConnection';
-
 /** Replaces every known secret in a text. */
 export type Redactor = (text: string) => string;
 
@@ -141,22 +139,4 @@ export function createRedactor(
     }
     return redacted + text.slice(done);
   };
-}
-
-/** The secret parts of cluster credentials, in the forms a kubeconfig carries them. */
-export function credentialSecrets(credentials: ClusterCredentials): string[] {
-  switch (credentials.kind) {
-    case 'token':
-      return [credentials.token];
-    case 'clientCertificate':
-      // The certificate is public; the key is not.
-      return [credentials.keyData];
-    case 'basic':
-      return [
-        credentials.password,
-        `${credentials.username}:${credentials.password}`,
-      ];
-    default:
-      return [];
-  }
 }

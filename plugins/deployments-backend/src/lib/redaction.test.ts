@@ -1,8 +1,5 @@
-import {
-  createRedactor,
-  credentialSecrets,
-  secretForms,
-} from './createRedactor';
+import { credentialSecrets } from '../cluster/credentials';
+import { createRedactor, secretForms } from './redaction';
 
 describe('createRedactor', () => {
   it('redacts secrets as they are, JSON-quoted and base64-encoded', () => {
