@@ -100,6 +100,7 @@ export const helloProfile: ValuesProfile = {
   chartId: helloChart.id,
   name: 'payments-dev',
   description: 'Values for the payments team',
+  owner: 'group:default/payments',
   revision: 2,
   values: { replicaCount: 2 },
   secretPaths: ['/apiToken'],

@@ -8,11 +8,32 @@ import { renderDeployments } from '../../__testUtils__/renderDeployments';
 import { ProfilesPage } from './ProfilesPage';
 
 describe('ProfilesPage', () => {
-  it('lists profiles with their chart, revision and secrets shown as set', async () => {
-    await renderDeployments(<ProfilesPage />, { api: fakeDeploymentsApi() });
-    expect(await screen.findByText('payments-dev')).toBeInTheDocument();
+  it('lists profiles with their chart, owner, revision and secrets shown as set', async () => {
+    await renderDeployments(<ProfilesPage />, {
+      api: fakeDeploymentsApi({
+        listProfiles: async () => ({
+          items: [
+            helloProfile,
+            {
+              ...helloProfile,
+              id: 'unowned',
+              name: 'shared',
+              owner: undefined,
+            },
+          ],
+          totalCount: 2,
+        }),
+      }),
+    });
+    const owned = (await screen.findByText('payments-dev')).closest('tr')!;
+    expect(
+      within(owned).getByText('group:default/payments'),
+    ).toBeInTheDocument();
+    expect(
+      within(screen.getByText('shared').closest('tr')!).getByText('—'),
+    ).toBeInTheDocument();
     expect(screen.getAllByText('hello 0.1.0').length).toBeGreaterThan(0);
-    expect(screen.getByText('/apiToken: set')).toBeInTheDocument();
+    expect(screen.getAllByText('/apiToken: set').length).toBe(2);
   });
 
   it('filters by chart and creates a profile for the chosen chart', async () => {

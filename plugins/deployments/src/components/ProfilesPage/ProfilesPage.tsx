@@ -98,6 +98,11 @@ export function ProfilesPage() {
         return chart ? `${chart.name} ${chart.version}` : p.chartId;
       },
     },
+    {
+      title: 'Owner',
+      field: 'owner',
+      render: p => p.owner ?? '—',
+    },
     { title: 'Revision', field: 'revision', width: '80px' },
     {
       title: 'Secrets',
@@ -128,6 +133,7 @@ export function ProfilesPage() {
               label={`Edit ${p.name}`}
               icon={<EditIcon fontSize="small" />}
               permission={deploymentsProfileUpdatePermission}
+              resourceRef={p.id}
               disabledReason={
                 chart
                   ? undefined
@@ -148,6 +154,7 @@ export function ProfilesPage() {
               icon={<DeleteIcon fontSize="small" />}
               color="secondary"
               permission={deploymentsProfileDeletePermission}
+              resourceRef={p.id}
               onClick={() => setDeleting(p)}
             />
           </Box>

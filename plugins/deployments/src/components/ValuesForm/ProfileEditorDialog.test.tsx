@@ -79,6 +79,10 @@ describe('ProfileEditorDialog', () => {
     const token = within(dialog).getByLabelText(/API token/);
     expect(token).toHaveAttribute('type', 'password');
     change(within(dialog).getByTestId('profile-name'), 'payments-dev');
+    change(
+      within(dialog).getByTestId('profile-owner'),
+      ' group:default/payments ',
+    );
     change(within(dialog).getByLabelText(/Replicas/), '3');
     change(token, 'tok-secret-1');
     const create = within(dialog).getByRole('button', {
@@ -95,6 +99,7 @@ describe('ProfileEditorDialog', () => {
       chartId: chart.id,
       name: 'payments-dev',
       description: undefined,
+      owner: 'group:default/payments',
       secretPaths: ['/apiToken'],
       ...expected,
     });
@@ -189,6 +194,9 @@ describe('ProfileEditorDialog', () => {
 
   it('keeps a stored secret when its field is left empty', async () => {
     const { api, dialog } = await renderEditor({ profile: helloProfile });
+    expect(within(dialog).getByTestId('profile-owner')).toHaveValue(
+      'group:default/payments',
+    );
     change(within(dialog).getByLabelText(/Replicas/), '5');
     const save = within(dialog).getByRole('button', {
       name: 'Save new revision',
@@ -199,6 +207,7 @@ describe('ProfileEditorDialog', () => {
       expect(api.updateProfile).toHaveBeenCalledWith(
         helloProfile.id,
         expect.objectContaining({
+          owner: 'group:default/payments',
           values: { replicaCount: 5 },
           secretPaths: ['/apiToken'],
         }),

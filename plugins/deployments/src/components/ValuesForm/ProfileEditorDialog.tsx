@@ -81,6 +81,7 @@ function ProfileEditor(props: Omit<ProfileEditorDialogProps, 'open'>) {
   );
   const [name, setName] = useState(profile?.name ?? '');
   const [description, setDescription] = useState(profile?.description ?? '');
+  const [owner, setOwner] = useState(profile?.owner ?? '');
   const [draft, setDraft] = useState<ValuesDraft | undefined>();
   const [view, setView] = useState<'values' | 'changes'>('values');
   const [violations, setViolations] = useState<ValuesViolation[]>([]);
@@ -155,6 +156,8 @@ function ProfileEditor(props: Omit<ProfileEditorDialogProps, 'open'>) {
         ? await api.updateProfile(profile.id, {
             name: name.trim(),
             description: description.trim(),
+            // Empty clears the owner.
+            owner: owner.trim(),
             ...input,
             expectedRevision: profile.revision,
           })
@@ -162,6 +165,7 @@ function ProfileEditor(props: Omit<ProfileEditorDialogProps, 'open'>) {
             chartId: chart.id,
             name: name.trim(),
             description: description.trim() || undefined,
+            owner: owner.trim() || undefined,
             ...input,
           });
       onSaved(saved);
@@ -205,6 +209,15 @@ function ProfileEditor(props: Omit<ProfileEditorDialogProps, 'open'>) {
             onChange={e => setDescription(e.target.value)}
             inputProps={{ maxLength: 2000 }}
             style={{ flex: 2 }}
+          />
+          <TextField
+            id="deployments-profile-owner"
+            label="Owner"
+            value={owner}
+            onChange={e => setOwner(e.target.value)}
+            helperText="Entity ref of the owning group or user, e.g. group:default/team-a; policies decide who may use the profile"
+            inputProps={{ 'data-testid': 'profile-owner', maxLength: 255 }}
+            style={{ flex: 1 }}
           />
         </Box>
         <Tabs
