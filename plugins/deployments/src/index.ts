@@ -16,6 +16,7 @@ export {
   type DeploymentsLiveness,
   type KeyringBackupUpload,
   type OperationListQuery,
+  type PlanChangeOptions,
   type TargetSettingsInput,
   type UpdateTargetRequest,
 } from './api/DeploymentsApi';

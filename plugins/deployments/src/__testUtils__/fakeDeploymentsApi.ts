@@ -1,4 +1,5 @@
 import {
+  ApprovalRequest,
   Chart,
   DeploymentsHealth,
   DryRunResult,
@@ -45,7 +46,9 @@ export const teamATarget: Target = {
   allowObjectsInOtherAllowedNamespaces: false,
   allowInsecureTls: false,
   production: false,
-  namespaceOwners: [{ namespace: 'team-a', owners: ['group:default/payments'] }],
+  namespaceOwners: [
+    { namespace: 'team-a', owners: ['group:default/payments'] },
+  ],
   requireApproval: false,
   revision: 3,
   createdAt: '2026-11-23T00:00:00Z',
@@ -206,6 +209,27 @@ export function fakeOperation(overrides: Partial<Operation> = {}): Operation {
   };
 }
 
+/** A pending approval request of draftPlan's apply, by another user. */
+export function fakeApproval(
+  overrides: Partial<ApprovalRequest> = {},
+): ApprovalRequest {
+  return {
+    id: 'a11c0c43-0000-4000-8000-000000000005',
+    planId: draftPlan.id,
+    planRevision: 1,
+    kind: 'apply',
+    inputsHash: 'sha256:inputs-1',
+    manifestHash: 'sha256:manifest-1',
+    dryRunOperationId: '0b5e0c43-0000-4000-8000-000000000004',
+    status: 'pending',
+    requestedBy: 'user:default/alice',
+    requestedAt: '2026-11-23T12:02:00Z',
+    comment: 'Two replicas for the launch',
+    expiresAt: '2026-11-24T12:02:00Z',
+    ...overrides,
+  };
+}
+
 function notImplemented(name: string) {
   return () => Promise.reject(new Error(`${name} is not faked in this test`));
 }
@@ -284,6 +308,23 @@ export function fakeDeploymentsApi(
       fakeOperation({ kind: 'rollback', status: 'running' }),
     uninstallPlan: async () =>
       fakeOperation({ kind: 'uninstall', status: 'running' }),
+    getPlanChangeWindow: async () => ({ open: true }),
+    listPlanApprovals: async () => ({ items: [], totalCount: 0 }),
+    requestPlanApproval: async (_id, input) =>
+      fakeApproval({
+        kind: input.kind,
+        rollbackRevision: input.rollbackRevision,
+        comment: input.comment,
+        requestedBy: 'user:default/guest',
+      }),
+    decidePlanApproval: async (_id, approvalId, input) =>
+      fakeApproval({
+        id: approvalId,
+        status: input.decision === 'approve' ? 'approved' : 'rejected',
+        decidedBy: 'user:default/guest',
+        decidedAt: '2026-11-23T12:03:00Z',
+        decisionComment: input.comment,
+      }),
     listPlanOperations: async () => ({
       items: [fakeOperation()],
       totalCount: 1,

@@ -7,13 +7,15 @@ import { rootRouteRef } from '../routes';
 
 /**
  * Renders a deployments view in a test app with a fake DeploymentsApi, a
- * permission API that allows (or denies) everything and a collecting alert API.
+ * permission API that allows (or denies) everything, a collecting alert API
+ * and a signed-in user (`user:default/guest` unless `userEntityRef` says).
  */
 export async function renderDeployments(
   element: JSX.Element,
   options: {
     api: DeploymentsApi;
     deny?: boolean;
+    userEntityRef?: string;
   },
 ) {
   const alertApi = mockApis.alert();
@@ -24,6 +26,9 @@ export async function renderDeployments(
         authorize: options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
       }),
       alertApi,
+      mockApis.identity({
+        userEntityRef: options.userEntityRef ?? 'user:default/guest',
+      }),
     ],
     mountedRoutes: {
       '/deployments': convertLegacyRouteRef(rootRouteRef),

@@ -1,5 +1,10 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
+  ApprovalDecisionInput,
+  ApprovalRequest,
+  ApprovalRequestInput,
+  ChangeWindowSettings,
+  ChangeWindowStatus,
   Chart,
   DeploymentsHealth,
   Operation,
@@ -17,6 +22,7 @@ import {
   Target,
   TargetConnectionTestResult,
   TargetCredentialsInput,
+  NamespaceOwnership,
 } from '@kubedeploy/plugin-deployments-common';
 
 /** The liveness answer of the deployments backend. @public */
@@ -37,6 +43,30 @@ export interface TargetSettingsInput {
   allowObjectsInOtherAllowedNamespaces?: boolean;
   impersonate?: { user?: string; groups?: string[] };
   allowInsecureTls?: boolean;
+  /** Marks a production cluster. */
+  production?: boolean;
+  /** Owners of namespaces (names or globs); the first matching entry decides. */
+  namespaceOwners?: NamespaceOwnership[];
+  /** Apply, rollback and uninstall need another user's approval first. */
+  requireApproval?: boolean;
+  /**
+   * When changes may happen. `null` (on update) removes the windows, so
+   * changes may happen at any time; absent leaves them as they are.
+   */
+  changeWindows?: ChangeWindowSettings | null;
+}
+
+/**
+ * Options of an apply, rollback or uninstall.
+ * @public
+ */
+export interface PlanChangeOptions {
+  /**
+   * Why this change happens outside the target's change windows (the
+   * emergency override); needs the `deployments.change-window.override`
+   * permission and is audited.
+   */
+  overrideReason?: string;
 }
 
 /** Registering a target (`POST /targets`). @public */
@@ -177,10 +207,36 @@ export interface DeploymentsApi {
   /** Operations start in the background; each returns the running operation. */
   dryRunPlan(id: string): Promise<Operation>;
   preflightPlan(id: string): Promise<Operation>;
-  applyPlan(id: string): Promise<Operation>;
+  applyPlan(id: string, options?: PlanChangeOptions): Promise<Operation>;
   /** Without a revision: back to the last deployed one (recovery). */
-  rollbackPlan(id: string, revision?: number): Promise<Operation>;
-  uninstallPlan(id: string, confirmReleaseName: string): Promise<Operation>;
+  rollbackPlan(
+    id: string,
+    revision?: number,
+    options?: PlanChangeOptions,
+  ): Promise<Operation>;
+  uninstallPlan(
+    id: string,
+    confirmReleaseName: string,
+    options?: PlanChangeOptions,
+  ): Promise<Operation>;
+  /** Whether the plan's target accepts changes now, and when that changes. */
+  getPlanChangeWindow(id: string): Promise<ChangeWindowStatus>;
+  /** The plan's approval requests, newest first. */
+  listPlanApprovals(
+    id: string,
+    options?: { limit?: number; offset?: number },
+  ): Promise<{ items: ApprovalRequest[]; totalCount: number }>;
+  /** Asks a second person to approve a change; an apply is bound to the last passed dry-run. */
+  requestPlanApproval(
+    id: string,
+    input: ApprovalRequestInput,
+  ): Promise<ApprovalRequest>;
+  /** Approves or rejects another user's pending request (never one's own). */
+  decidePlanApproval(
+    id: string,
+    approvalId: string,
+    input: ApprovalDecisionInput,
+  ): Promise<ApprovalRequest>;
   /** Newest first. */
   listPlanOperations(
     id: string,

@@ -1,6 +1,10 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  ApprovalDecisionInput,
+  ApprovalRequest,
+  ApprovalRequestInput,
+  ChangeWindowStatus,
   Chart,
   DeploymentsHealth,
   Operation,
@@ -27,6 +31,7 @@ import {
   DeploymentsLiveness,
   OperationListQuery,
   KeyringBackupUpload,
+  PlanChangeOptions,
   PlanLogsQuery,
   PlanPod,
   PlanResources,
@@ -267,23 +272,72 @@ export class DeploymentsClient implements DeploymentsApi {
     return this.json('POST', `/plans/${encodeURIComponent(id)}/preflight`);
   }
 
-  async applyPlan(id: string): Promise<Operation> {
-    return this.json('POST', `/plans/${encodeURIComponent(id)}/apply`);
+  async applyPlan(
+    id: string,
+    options: PlanChangeOptions = {},
+  ): Promise<Operation> {
+    return this.json('POST', `/plans/${encodeURIComponent(id)}/apply`, {
+      body: overrideBody(options),
+    });
   }
 
-  async rollbackPlan(id: string, revision?: number): Promise<Operation> {
+  async rollbackPlan(
+    id: string,
+    revision?: number,
+    options: PlanChangeOptions = {},
+  ): Promise<Operation> {
     return this.json('POST', `/plans/${encodeURIComponent(id)}/rollback`, {
-      body: revision === undefined ? {} : { revision },
+      body: {
+        ...(revision === undefined ? {} : { revision }),
+        ...overrideBody(options),
+      },
     });
   }
 
   async uninstallPlan(
     id: string,
     confirmReleaseName: string,
+    options: PlanChangeOptions = {},
   ): Promise<Operation> {
     return this.json('POST', `/plans/${encodeURIComponent(id)}/uninstall`, {
-      body: { confirmReleaseName },
+      body: { confirmReleaseName, ...overrideBody(options) },
     });
+  }
+
+  async getPlanChangeWindow(id: string): Promise<ChangeWindowStatus> {
+    return this.json('GET', `/plans/${encodeURIComponent(id)}/change-window`);
+  }
+
+  async listPlanApprovals(
+    id: string,
+    options: { limit?: number; offset?: number } = {},
+  ): Promise<{ items: ApprovalRequest[]; totalCount: number }> {
+    return this.json('GET', `/plans/${encodeURIComponent(id)}/approvals`, {
+      query: options,
+    });
+  }
+
+  async requestPlanApproval(
+    id: string,
+    input: ApprovalRequestInput,
+  ): Promise<ApprovalRequest> {
+    return this.json('POST', `/plans/${encodeURIComponent(id)}/approvals`, {
+      body: input,
+    });
+  }
+
+  async decidePlanApproval(
+    id: string,
+    approvalId: string,
+    input: ApprovalDecisionInput,
+  ): Promise<ApprovalRequest> {
+    return this.json(
+      'POST',
+      `/plans/${encodeURIComponent(id)}/approvals/${encodeURIComponent(
+        approvalId,
+      )}/decision`,
+      { body: input },
+    );
   }
 
   async listPlanOperations(
@@ -405,6 +459,12 @@ export class DeploymentsClient implements DeploymentsApi {
     }
     return response;
   }
+}
+
+/** The override part of an operation's body; nothing when there is no reason. */
+function overrideBody(options: PlanChangeOptions): { overrideReason?: string } {
+  const reason = options.overrideReason?.trim();
+  return reason ? { overrideReason: reason } : {};
 }
 
 function logsQuery(query: PlanLogsQuery): Query {

@@ -1,6 +1,7 @@
 import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import {
+  deploymentsChangeWindowOverridePermission,
   deploymentsPlanApplyPermission,
   deploymentsPlanDeletePermission,
   deploymentsPlanDryRunPermission,
@@ -28,23 +29,35 @@ import {
   PermissionButton,
   shortDigest,
 } from '../shared';
+import { ChangeControlCard, describeTime } from './ChangeControlCard';
+import { EmergencyOverrideDialog } from './EmergencyOverrideDialog';
 import {
   applyBlockedReason,
+  approvalMissingReason,
+  ChangeControlFacts,
   dryRunBlockedReason,
   preflightBlockedReason,
   uninstallBlockedReason,
+  windowClosedReason,
 } from './gates';
 import { OperationProgressCard } from './OperationProgressCard';
 import { PlanDialog } from './PlanDialog';
 import { PlanHistoryCard } from './PlanHistoryCard';
 import { PlanResourcesCard } from './PlanResourcesCard';
 import { PassChip, PlanStatusChip } from './PlanStatusChip';
+import { useChangeControl } from './useChangeControl';
 
 type Confirmation =
   | { kind: 'rollback'; entry: ReleaseHistoryEntry }
   | { kind: 'recover' }
   | { kind: 'uninstall' }
   | { kind: 'delete' };
+
+/** A change waiting for its emergency-override reason. */
+type Override = {
+  action: string;
+  run: (overrideReason: string) => Promise<Operation>;
+};
 
 function GateLine(props: { label: string; gate?: ReleasePlanGate }) {
   const { label, gate } = props;
@@ -99,6 +112,15 @@ export function PlanDetails(props: PlanDetailsProps) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState<Confirmation | undefined>();
   const [starting, setStarting] = useState(false);
+  const [override, setOverride] = useState<Override | undefined>();
+  const control = useChangeControl(plan);
+  const reloadControl = control.reload;
+  const facts: ChangeControlFacts = {
+    requireApproval: control.target.value?.requireApproval,
+    window: control.window.value,
+    approvals: control.approvals.value?.items,
+  };
+  const windowClosed = control.window.value?.open === false;
 
   // An operation started elsewhere (another tab, a colleague) is followed too.
   useEffect(() => {
@@ -130,12 +152,13 @@ export function PlanDetails(props: PlanDetailsProps) {
   const onFinished = useCallback(
     (operation: Operation) => {
       onChanged();
+      reloadControl();
       notifyDeploymentsChanged();
       if (operation.kind !== 'dry-run' && operation.kind !== 'preflight') {
         setReleaseVersion(version => version + 1);
       }
     },
-    [onChanged],
+    [onChanged, reloadControl],
   );
 
   const start = async (
@@ -157,19 +180,33 @@ export function PlanDetails(props: PlanDetailsProps) {
     }
   };
 
+  /** Starts a change now, or asks for an override reason when the window is closed. */
+  const change = async (
+    action: string,
+    run: (options: { overrideReason?: string }) => Promise<Operation>,
+  ) => {
+    if (windowClosed) {
+      setOverride({ action, run: overrideReason => run({ overrideReason }) });
+    } else {
+      await start(action, () => run({}));
+    }
+  };
+
   const confirm = async () => {
     const current = confirming;
     setConfirming(undefined);
     if (!current) return;
     if (current.kind === 'rollback') {
-      await start(`Rollback to revision ${current.entry.revision}`, () =>
-        api.rollbackPlan(plan.id, current.entry.revision),
+      await change(`Rollback to revision ${current.entry.revision}`, options =>
+        api.rollbackPlan(plan.id, current.entry.revision, options),
       );
     } else if (current.kind === 'recover') {
-      await start('Recovery', () => api.rollbackPlan(plan.id));
+      await change('Recovery', options =>
+        api.rollbackPlan(plan.id, undefined, options),
+      );
     } else if (current.kind === 'uninstall') {
-      await start('Uninstall', () =>
-        api.uninstallPlan(plan.id, plan.releaseName),
+      await change(`Uninstall ${plan.releaseName}`, options =>
+        api.uninstallPlan(plan.id, plan.releaseName, options),
       );
     } else {
       try {
@@ -190,7 +227,13 @@ export function PlanDetails(props: PlanDetailsProps) {
   };
 
   const busy = starting;
-  const uninstallReason = uninstallBlockedReason(plan, history.value);
+  const uninstallReason =
+    uninstallBlockedReason(plan, history.value) ??
+    approvalMissingReason('uninstall', plan, facts);
+  const applyGateReason =
+    applyBlockedReason(plan) ?? approvalMissingReason('apply', plan, facts);
+  const applyReason =
+    applyGateReason ?? windowClosedReason(facts.window, describeTime);
 
   return (
     <Grid container spacing={2} data-testid="plan-details">
@@ -318,11 +361,30 @@ export function PlanDetails(props: PlanDetailsProps) {
               variant="contained"
               color="secondary"
               busy={busy}
-              disabledReason={applyBlockedReason(plan)}
+              disabledReason={applyReason}
               onClick={() => start('Apply', () => api.applyPlan(plan.id))}
             >
               Apply
             </PermissionButton>
+            {windowClosed && (
+              <PermissionButton
+                permission={deploymentsChangeWindowOverridePermission}
+                resourceRef={plan.id}
+                variant="outlined"
+                color="secondary"
+                busy={busy}
+                disabledReason={applyGateReason}
+                onClick={() =>
+                  setOverride({
+                    action: `Apply ${plan.releaseName}`,
+                    run: overrideReason =>
+                      api.applyPlan(plan.id, { overrideReason }),
+                  })
+                }
+              >
+                Emergency override
+              </PermissionButton>
+            )}
             <Box flexGrow={1} />
             <PermissionButton
               permission={deploymentsPlanUpdatePermission}
@@ -362,7 +424,21 @@ export function PlanDetails(props: PlanDetailsProps) {
               Delete plan
             </PermissionButton>
           </Box>
+          {applyReason && !plan.runningOperationId && (
+            <Typography
+              variant="caption"
+              color="textSecondary"
+              component="p"
+              style={{ marginTop: 8 }}
+              data-testid="apply-blocked-reason"
+            >
+              {applyReason}.
+            </Typography>
+          )}
         </InfoCard>
+      </Grid>
+      <Grid item xs={12}>
+        <ChangeControlCard plan={plan} control={control} />
       </Grid>
       {followed && (
         <Grid item xs={12}>
@@ -388,6 +464,11 @@ export function PlanDetails(props: PlanDetailsProps) {
           history={history.value}
           error={history.error}
           onRollback={entry => setConfirming({ kind: 'rollback', entry })}
+          rollbackWaitsReason={entry =>
+            approvalMissingReason('rollback', plan, facts, {
+              rollbackRevision: entry.revision,
+            })
+          }
         />
       </Grid>
       <PlanDialog
@@ -430,6 +511,18 @@ export function PlanDetails(props: PlanDetailsProps) {
           {plan.namespace}. The plan stays and can be applied again.
         </Typography>
       </ConfirmDialog>
+      <EmergencyOverrideDialog
+        open={override !== undefined}
+        action={override?.action ?? ''}
+        window={control.window.value}
+        onSubmit={async overrideReason => {
+          if (!override) return;
+          const operation = await override.run(overrideReason);
+          setFollowed(operation.id);
+          onChanged();
+        }}
+        onClose={() => setOverride(undefined)}
+      />
       <ConfirmDialog
         open={confirming?.kind === 'delete'}
         title={`Delete plan ${plan.releaseName}?`}

@@ -20,11 +20,13 @@ export interface PlanHistoryCardProps {
   history?: ReleaseHistoryEntry[];
   error?: Error;
   onRollback: (entry: ReleaseHistoryEntry) => void;
+  /** Why a rollback to `entry` waits for change control (e.g. an approval), or undefined. */
+  rollbackWaitsReason?: (entry: ReleaseHistoryEntry) => string | undefined;
 }
 
 /** Helm's revisions of the release, newest first, each with a Rollback button. */
 export function PlanHistoryCard(props: PlanHistoryCardProps) {
-  const { plan, history, error, onRollback } = props;
+  const { plan, history, error, onRollback, rollbackWaitsReason } = props;
   const columns: TableColumn<ReleaseHistoryEntry>[] = [
     { title: 'Revision', field: 'revision', width: '80px' },
     {
@@ -65,7 +67,10 @@ export function PlanHistoryCard(props: PlanHistoryCardProps) {
           size="small"
           color="secondary"
           aria-label={`Roll back to revision ${entry.revision}`}
-          disabledReason={rollbackBlockedReason(plan, entry, history ?? [])}
+          disabledReason={
+            rollbackBlockedReason(plan, entry, history ?? []) ??
+            rollbackWaitsReason?.(entry)
+          }
           onClick={() => onRollback(entry)}
         >
           Rollback

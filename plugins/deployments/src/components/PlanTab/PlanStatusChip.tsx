@@ -1,4 +1,5 @@
 import {
+  ApprovalStatus,
   OperationStatus,
   ReleasePlanStatus,
 } from '@kubedeploy/plugin-deployments-common';
@@ -86,6 +87,28 @@ export function PassChip(props: { passed: boolean; label?: string }) {
       size="small"
       label={props.label ?? (props.passed ? 'passed' : 'failed')}
       className={props.passed ? classes.ok : classes.error}
+    />
+  );
+}
+
+const APPROVAL_STATUS: Record<ApprovalStatus, Tone> = {
+  pending: 'pending',
+  approved: 'ok',
+  rejected: 'error',
+  used: 'neutral',
+  void: 'warning',
+  expired: 'neutral',
+};
+
+/** Where an approval request stands, as a coloured chip. */
+export function ApprovalStatusChip(props: { status: ApprovalStatus }) {
+  const classes = useStyles();
+  return (
+    <Chip
+      size="small"
+      label={props.status}
+      className={classes[APPROVAL_STATUS[props.status] ?? 'neutral']}
+      data-testid="approval-status"
     />
   );
 }

@@ -248,7 +248,7 @@ describe('PlanTab', () => {
     expect(dialog).toHaveTextContent('back to revision 1');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Roll back' }));
     await waitFor(() =>
-      expect(api.rollbackPlan).toHaveBeenCalledWith(deployedPlan.id, 1),
+      expect(api.rollbackPlan).toHaveBeenCalledWith(deployedPlan.id, 1, {}),
     );
   });
 
@@ -278,6 +278,7 @@ describe('PlanTab', () => {
       expect(api.uninstallPlan).toHaveBeenCalledWith(
         deployedPlan.id,
         deployedPlan.releaseName,
+        {},
       ),
     );
   });
@@ -308,7 +309,11 @@ describe('PlanTab', () => {
     const dialog = await screen.findByRole('dialog');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Roll back' }));
     await waitFor(() =>
-      expect(api.rollbackPlan).toHaveBeenCalledWith(deployedPlan.id),
+      expect(api.rollbackPlan).toHaveBeenCalledWith(
+        deployedPlan.id,
+        undefined,
+        {},
+      ),
     );
   });
 

@@ -1,4 +1,7 @@
 import {
+  ApprovalOperationKind,
+  ApprovalRequest,
+  ChangeWindowStatus,
   ReleaseHistoryEntry,
   ReleasePlan,
   ReleasePlanStatus,
@@ -103,4 +106,92 @@ export function uninstallBlockedReason(
     return 'Nothing is installed yet';
   }
   return undefined;
+}
+
+/**
+ * The approved, unused and unexpired request that lets `kind` run on the
+ * plan as it is now, or undefined. The backend decides; this only spares
+ * the user a request that cannot succeed.
+ */
+export function usableApproval(
+  kind: ApprovalOperationKind,
+  plan: ReleasePlan,
+  approvals: ApprovalRequest[],
+  now: number = Date.now(),
+  rollbackRevision?: number,
+): ApprovalRequest | undefined {
+  return approvals.find(
+    approval =>
+      approval.kind === kind &&
+      (kind !== 'rollback' || approval.rollbackRevision === rollbackRevision) &&
+      approval.status === 'approved' &&
+      approval.planRevision === plan.revision &&
+      Date.parse(approval.expiresAt) > now &&
+      (kind !== 'apply' ||
+        !approval.inputsHash ||
+        !plan.lastDryRun ||
+        approval.inputsHash === plan.lastDryRun.inputsHash),
+  );
+}
+
+/** A pending request for `kind` on the plan as it is now, or undefined. */
+export function pendingApproval(
+  kind: ApprovalOperationKind,
+  plan: ReleasePlan,
+  approvals: ApprovalRequest[],
+  now: number = Date.now(),
+): ApprovalRequest | undefined {
+  return approvals.find(
+    approval =>
+      approval.kind === kind &&
+      approval.status === 'pending' &&
+      approval.planRevision === plan.revision &&
+      Date.parse(approval.expiresAt) > now,
+  );
+}
+
+/** What the change gates know about a plan's target now. */
+export interface ChangeControlFacts {
+  /** Undefined while unknown (loading or unreadable). */
+  requireApproval?: boolean;
+  window?: ChangeWindowStatus;
+  approvals?: ApprovalRequest[];
+}
+
+/** Why `kind` waits for an approval, or undefined. */
+export function approvalMissingReason(
+  kind: ApprovalOperationKind,
+  plan: ReleasePlan,
+  facts: ChangeControlFacts,
+  options: { now?: number; rollbackRevision?: number } = {},
+): string | undefined {
+  const now = options.now ?? Date.now();
+  if (!facts.requireApproval || !facts.approvals) return undefined;
+  if (
+    usableApproval(kind, plan, facts.approvals, now, options.rollbackRevision)
+  ) {
+    return undefined;
+  }
+  const verb = {
+    apply: 'Apply',
+    rollback: 'A rollback',
+    uninstall: 'Uninstall',
+  }[kind];
+  if (pendingApproval(kind, plan, facts.approvals, now)) {
+    return `${verb} waits for another user to approve the pending request (Change control)`;
+  }
+  return `The target requires approval: ${verb.toLowerCase()} needs another user's approval first; request one under Change control`;
+}
+
+/** Why the target's change window keeps changes out now, or undefined. */
+export function windowClosedReason(
+  window: ChangeWindowStatus | undefined,
+  describeTime: (iso: string) => string,
+): string | undefined {
+  if (!window || window.open) return undefined;
+  const why = window.reason ? ` (${window.reason})` : '';
+  const next = window.nextOpenAt
+    ? `; it opens ${describeTime(window.nextOpenAt)}`
+    : '';
+  return `The change window is closed${why}${next}. Only an emergency override changes anything now`;
 }

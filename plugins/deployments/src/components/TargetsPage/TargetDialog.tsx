@@ -23,6 +23,13 @@ import {
   UpdateTargetRequest,
 } from '../../api/DeploymentsApi';
 import { errorMessage, parseList } from '../shared';
+import {
+  ChangeControlFields,
+  ChangeControlForm,
+  changeControlForm,
+  changeControlProblem,
+  changeControlSettings,
+} from './ChangeControlFields';
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -185,18 +192,25 @@ export function TargetDialog(props: TargetDialogProps) {
   const { open, target } = props;
   const editing = target !== undefined;
   const [form, setForm] = useState<FormState>(() => initialState(target));
+  const [controls, setControls] = useState<ChangeControlForm>(() =>
+    changeControlForm(target),
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
     if (open) {
       setForm(initialState(target));
+      setControls(changeControlForm(target));
       setError(undefined);
     }
   }, [open, target]);
 
   const change = (patch: Partial<FormState>) =>
     setForm(current => ({ ...current, ...patch }));
+  const changeControls = (patch: Partial<ChangeControlForm>) =>
+    setControls(current => ({ ...current, ...patch }));
+  const controlsProblem = changeControlProblem(controls);
 
   const nameProblem =
     !editing && form.name && !NAME_PATTERN.test(form.name)
@@ -243,12 +257,17 @@ export function TargetDialog(props: TargetDialogProps) {
         ? { impersonate: { user: user || undefined, groups } }
         : {}),
       allowInsecureTls: form.allowInsecureTls,
+      ...changeControlSettings(controls, target),
     };
   };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (missing || nameProblem || busy) return;
+    if (controlsProblem) {
+      setError(controlsProblem);
+      return;
+    }
     setBusy(true);
     setError(undefined);
     try {
@@ -288,11 +307,6 @@ export function TargetDialog(props: TargetDialogProps) {
           {editing ? `Edit target ${target!.name}` : 'Register a target'}
         </DialogTitle>
         <DialogContent>
-          {error && (
-            <Alert severity="error" role="alert">
-              {error}
-            </Alert>
-          )}
           {target?.warnings?.map(warning => (
             <Alert key={warning} severity="warning">
               {warning}
@@ -450,7 +464,20 @@ export function TargetDialog(props: TargetDialogProps) {
             }
             label="Allow insecure TLS (skip verifying the API server; development clusters only)"
           />
+          <ChangeControlFields
+            form={controls}
+            onChange={changeControls}
+            disabled={busy}
+          />
         </DialogContent>
+        {/* Outside the scrolling content: visible wherever the user scrolled to. */}
+        {error && (
+          <Box px={3} pt={1}>
+            <Alert severity="error" role="alert">
+              {error}
+            </Alert>
+          </Box>
+        )}
         <DialogActions>
           <Button onClick={props.onClose} disabled={busy}>
             Cancel

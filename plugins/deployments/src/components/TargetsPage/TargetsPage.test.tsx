@@ -70,6 +70,14 @@ describe('TargetsPage', () => {
         allowedNamespaces: ['team-a', 'team-b-*'],
       }),
     );
+    expect(api.createTarget.mock.calls[1][0]).toMatchObject({
+      production: false,
+      requireApproval: false,
+      namespaceOwners: [],
+    });
+    expect(api.createTarget.mock.calls[1][0]).not.toHaveProperty(
+      'changeWindows',
+    );
     expect(alertApi.getAlerts().map(a => a.message)).toContain(
       'Target staging registered. Run a connection test.',
     );
@@ -199,6 +207,175 @@ describe('TargetsPage', () => {
           allowedClusterScopedKinds: ['rbac.authorization.k8s.io/ClusterRole'],
           allowObjectsInOtherAllowedNamespaces: true,
         }),
+      ),
+    );
+  });
+
+  it('marks production targets and those under change control', async () => {
+    await renderDeployments(<TargetsPage />, {
+      api: fakeDeploymentsApi({
+        listTargets: async () => ({
+          items: [
+            {
+              ...teamATarget,
+              production: true,
+              requireApproval: true,
+              changeWindows: { timeZone: 'UTC', windows: [], freezes: [] },
+            },
+          ],
+          totalCount: 1,
+        }),
+      }),
+    });
+    expect(await screen.findByTestId('production-chip')).toHaveTextContent(
+      'Production',
+    );
+    expect(
+      screen.getByText('approval required · change windows'),
+    ).toBeInTheDocument();
+  });
+
+  it('sends production, approval, namespace owners and change windows, and shows a 400', async () => {
+    const api = fakeDeploymentsApi({
+      updateTarget: jest
+        .fn()
+        .mockRejectedValueOnce(
+          responseError(
+            400,
+            'InputError',
+            'changeWindows.timeZone: "Mars/Olympus" is not an IANA time zone',
+          ),
+        )
+        .mockResolvedValueOnce(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = within(await screen.findByRole('dialog'));
+    // The stored owners are shown as rows.
+    expect(dialog.getAllByTestId('namespace-owner-namespace')[0]).toHaveValue(
+      'team-a',
+    );
+    expect(dialog.getAllByTestId('namespace-owner-owners')[0]).toHaveValue(
+      'group:default/payments',
+    );
+
+    fireEvent.click(dialog.getByRole('checkbox', { name: 'Production' }));
+    fireEvent.click(dialog.getByRole('checkbox', { name: 'Require approval' }));
+    fireEvent.click(
+      dialog.getByRole('button', { name: 'Add namespace owners' }),
+    );
+    type(dialog.getAllByTestId('namespace-owner-namespace')[1], 'team-b-*');
+    type(
+      dialog.getAllByTestId('namespace-owner-owners')[1],
+      'group:default/team-b, user:default/alice',
+    );
+
+    expect(dialog.queryByTestId('change-window-time-zone')).toBeNull();
+    fireEvent.click(
+      dialog.getByRole('checkbox', { name: 'Limit changes to change windows' }),
+    );
+    type(dialog.getByTestId('change-window-time-zone'), 'Mars/Olympus');
+    fireEvent.click(dialog.getByRole('button', { name: 'Add window' }));
+    type(dialog.getByTestId('change-window-cron'), '0 9 * * 1-4');
+    type(dialog.getByTestId('change-window-duration'), '240');
+    fireEvent.click(dialog.getByRole('button', { name: 'Add freeze' }));
+    type(dialog.getByTestId('freeze-start'), '2026-12-22T00:00:00Z');
+    type(dialog.getByTestId('freeze-end'), '2027-01-02T00:00:00Z');
+    type(dialog.getByTestId('freeze-reason'), 'Year-end freeze');
+
+    fireEvent.click(dialog.getByRole('button', { name: 'Save' }));
+    expect(await dialog.findByRole('alert')).toHaveTextContent(
+      '"Mars/Olympus" is not an IANA time zone',
+    );
+    expect(screen.getByRole('dialog')).toBeInTheDocument();
+
+    type(dialog.getByTestId('change-window-time-zone'), 'Europe/Berlin');
+    fireEvent.click(dialog.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.updateTarget).toHaveBeenLastCalledWith(
+      'local-team-a',
+      expect.objectContaining({
+        expectedRevision: 3,
+        production: true,
+        requireApproval: true,
+        namespaceOwners: [
+          { namespace: 'team-a', owners: ['group:default/payments'] },
+          {
+            namespace: 'team-b-*',
+            owners: ['group:default/team-b', 'user:default/alice'],
+          },
+        ],
+        changeWindows: {
+          timeZone: 'Europe/Berlin',
+          windows: [{ cron: '0 9 * * 1-4', durationMinutes: 240 }],
+          freezes: [
+            {
+              start: '2026-12-22T00:00:00Z',
+              end: '2027-01-02T00:00:00Z',
+              reason: 'Year-end freeze',
+            },
+          ],
+        },
+      }),
+    );
+  });
+
+  it('refuses a cron expression without 5 fields before sending', async () => {
+    const api = fakeDeploymentsApi({
+      updateTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = within(await screen.findByRole('dialog'));
+    fireEvent.click(
+      dialog.getByRole('checkbox', { name: 'Limit changes to change windows' }),
+    );
+    fireEvent.click(dialog.getByRole('button', { name: 'Add window' }));
+    type(dialog.getByTestId('change-window-cron'), '0 9 * *');
+    fireEvent.click(dialog.getByRole('button', { name: 'Save' }));
+    expect(await dialog.findByRole('alert')).toHaveTextContent(
+      'a cron expression has 5 fields',
+    );
+    expect(api.updateTarget).not.toHaveBeenCalled();
+  });
+
+  it('removes the change windows of a target with null', async () => {
+    const api = fakeDeploymentsApi({
+      listTargets: async () => ({
+        items: [
+          {
+            ...teamATarget,
+            changeWindows: {
+              timeZone: 'UTC',
+              windows: [{ cron: '0 9 * * *', durationMinutes: 60 }],
+              freezes: [],
+            },
+          },
+        ],
+        totalCount: 1,
+      }),
+      updateTarget: jest.fn().mockResolvedValue(teamATarget),
+    });
+    await renderDeployments(<TargetsPage />, { api });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit local-team-a' }),
+    );
+    const dialog = within(await screen.findByRole('dialog'));
+    expect(dialog.getByTestId('change-window-cron')).toHaveValue('0 9 * * *');
+    const limit = dialog.getByRole('checkbox', {
+      name: 'Limit changes to change windows',
+    });
+    expect(limit).toBeChecked();
+    fireEvent.click(limit);
+    fireEvent.click(dialog.getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(api.updateTarget).toHaveBeenCalledWith(
+        'local-team-a',
+        expect.objectContaining({ changeWindows: null }),
       ),
     );
   });

@@ -14,6 +14,7 @@ import {
   Target,
 } from '@kubedeploy/plugin-deployments-common';
 import Box from '@material-ui/core/Box';
+import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import DeleteIcon from '@material-ui/icons/Delete';
 import EditIcon from '@material-ui/icons/Edit';
@@ -99,9 +100,29 @@ function columns(handlers: Handlers): TableColumn<Target>[] {
       highlight: true,
       render: target => (
         <>
-          <Typography variant="body2" style={{ fontWeight: 'bold' }}>
-            {target.name}
-          </Typography>
+          <Box display="flex" alignItems="center" style={{ gap: 8 }}>
+            <Typography variant="body2" style={{ fontWeight: 'bold' }}>
+              {target.name}
+            </Typography>
+            {target.production && (
+              <Chip
+                size="small"
+                color="secondary"
+                label="Production"
+                data-testid="production-chip"
+              />
+            )}
+          </Box>
+          {(target.requireApproval || target.changeWindows) && (
+            <Typography variant="caption" color="textSecondary" component="p">
+              {[
+                target.requireApproval && 'approval required',
+                target.changeWindows && 'change windows',
+              ]
+                .filter(Boolean)
+                .join(' · ')}
+            </Typography>
+          )}
           {target.displayName !== target.name && (
             <Typography variant="caption" color="textSecondary">
               {target.displayName}

@@ -28,3 +28,30 @@ export function parseList(text: string): string[] {
     .map(entry => entry.trim())
     .filter(Boolean);
 }
+
+const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['day', 24 * 60 * 60 * 1000],
+  ['hour', 60 * 60 * 1000],
+  ['minute', 60 * 1000],
+];
+
+/**
+ * A timestamp relative to `now` in the user's language ("in 3 hours",
+ * "5 minutes ago"), or an em dash when absent.
+ */
+export function formatRelativeTime(
+  iso: string | undefined,
+  now: number = Date.now(),
+): string {
+  if (!iso) return '—';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const delta = at - now;
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, size] of RELATIVE_UNITS) {
+    if (Math.abs(delta) >= size) {
+      return format.format(Math.round(delta / size), unit);
+    }
+  }
+  return delta >= 0 ? 'in less than a minute' : 'less than a minute ago';
+}

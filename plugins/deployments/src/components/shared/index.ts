@@ -1,5 +1,11 @@
 export { errorMessage, errorName, errorStatus } from './errors';
-export { formatBytes, formatTime, parseList, shortDigest } from './format';
+export {
+  formatBytes,
+  formatRelativeTime,
+  formatTime,
+  parseList,
+  shortDigest,
+} from './format';
 export { notifyDeploymentsChanged, useDeploymentsChanged } from './refresh';
 export { PermissionButton } from './PermissionButton';
 export { ConfirmDialog } from './ConfirmDialog';
