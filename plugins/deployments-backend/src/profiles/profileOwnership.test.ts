@@ -286,6 +286,43 @@ describe.each(databases.eachSupportedId())(
       expect(all.body.totalCount).toBe(2);
     });
 
+    it('answers the permission backend about profiles by id (apply-conditions)', async () => {
+      const response = await request(server)
+        .post(`${API}/.well-known/backstage/permissions/apply-conditions`)
+        .set('Authorization', mockCredentials.service.header())
+        .send({
+          items: [teamA, teamB, '0b6f3c52-1111-4c1e-9a39-9a0e3b7f0a11'].map(
+            (resourceRef, i) => ({
+              id: String(i),
+              resourceRef,
+              resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
+              conditions: {
+                anyOf: [
+                  {
+                    rule: 'IS_PROFILE_OWNER',
+                    resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
+                    params: { claims: ['group:default/team-b'] },
+                  },
+                  {
+                    rule: 'HAS_PROFILE_CHART',
+                    resourceType: DEPLOYMENTS_PROFILE_RESOURCE_TYPE,
+                    params: { chartNames: ['another-chart'] },
+                  },
+                ],
+              },
+            }),
+          ),
+        });
+      expect(response.status).toBe(200);
+      expect(
+        response.body.items.map((i: { result: string }) => i.result),
+      ).toEqual([
+        AuthorizeResult.DENY,
+        AuthorizeResult.ALLOW,
+        AuthorizeResult.DENY,
+      ]);
+    });
+
     it("refuses a plan that binds another team's profile, naming deployments.profile.use", async () => {
       const create = (user: string, profileId: string, releaseName: string) =>
         request(server).post(`${API}/plans`).set(as(user)).send({
