@@ -49,7 +49,9 @@ export class PlacementAuthorizer {
       permission,
       placement,
       placementPermissionRules,
-      `namespace "${placement.namespace}" of target "${placement.target.name}" for ${placement.entityRef} (${placementRef(placement)})`,
+      `namespace "${placement.namespace}" of target "${
+        placement.target.name
+      }" for ${placement.entityRef} (${placementRef(placement)})`,
     );
   }
 }

@@ -81,7 +81,9 @@ export class ResourceAuthorizer {
     const allowed = await this.filterFor(credentials, permission, rules).catch(
       error => {
         throw error instanceof NotAllowedError && resource !== undefined
-          ? new NotAllowedError(`Not allowed: ${permission.name} on ${describe}`)
+          ? new NotAllowedError(
+              `Not allowed: ${permission.name} on ${describe}`,
+            )
           : error;
       },
     );

@@ -84,7 +84,9 @@ export const hasPlacementTargetName = createPermissionRule({
   name: 'HAS_TARGET_NAME',
   description: 'Allow placements on one of the given targets',
   resourceRef: placementResourceRef,
-  paramsSchema: z.object({ names: z.array(z.string()).describe('Target names') }),
+  paramsSchema: z.object({
+    names: z.array(z.string()).describe('Target names'),
+  }),
   apply: (placement, { names }) => names.includes(placement.target.name),
   toQuery: () => NOTHING,
 });

@@ -80,7 +80,9 @@ class WhoMayDeployWherePolicy implements PermissionPolicy {
           });
     }
     if (isPermission(request.permission, deploymentsReleaseAdoptPermission)) {
-      return { result: platform ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+      return {
+        result: platform ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+      };
     }
     return { result: AuthorizeResult.ALLOW };
   }
@@ -126,9 +128,8 @@ const userInfo = createServiceFactory({
   deps: {},
   factory: () => ({
     async getUserInfo(credentials) {
-      const userEntityRef = (
-        credentials.principal as { userEntityRef: string }
-      ).userEntityRef;
+      const userEntityRef = (credentials.principal as { userEntityRef: string })
+        .userEntityRef;
       return {
         userEntityRef,
         ownershipEntityRefs: [userEntityRef, ...(GROUPS[userEntityRef] ?? [])],
@@ -180,237 +181,240 @@ async function run(server: Server, planId: string, step: string, user: string) {
   return finished;
 }
 
-describe.each(databases.eachSupportedId())('who may deploy where (%s)', databaseId => {
-  let server: Server;
-  let chartId: string;
-  const releases: string[] = [];
+describe.each(databases.eachSupportedId())(
+  'who may deploy where (%s)',
+  databaseId => {
+    let server: Server;
+    let chartId: string;
+    const releases: string[] = [];
 
-  beforeAll(async () => {
-    const knex = await databases.init(databaseId);
-    ({ server } = await startTestBackend({
-      features: [
-        deploymentsPlugin,
-        permissionPlugin,
-        createBackendModule({
-          pluginId: 'permission',
-          moduleId: 'who-may-deploy-where-policy',
-          register(env) {
-            env.registerInit({
-              deps: { policy: policyExtensionPoint },
-              async init({ policy }) {
-                policy.setPolicy(new WhoMayDeployWherePolicy());
-              },
-            });
-          },
-        }),
-        userInfo,
-        httpAuthKeepingActors,
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({
-          data: {
-            permission: { enabled: true },
-            deployments: {
-              registries: { allowLoopback: true },
-              operations: { heartbeatSeconds: 1 },
+    beforeAll(async () => {
+      const knex = await databases.init(databaseId);
+      ({ server } = await startTestBackend({
+        features: [
+          deploymentsPlugin,
+          permissionPlugin,
+          createBackendModule({
+            pluginId: 'permission',
+            moduleId: 'who-may-deploy-where-policy',
+            register(env) {
+              env.registerInit({
+                deps: { policy: policyExtensionPoint },
+                async init({ policy }) {
+                  policy.setPolicy(new WhoMayDeployWherePolicy());
+                },
+              });
             },
-          },
-        }),
-        catalogServiceMock.factory({
-          entities: [
-            component('payments-api', 'group:default/team-a'),
-            component('shop', 'group:default/team-b'),
+          }),
+          userInfo,
+          httpAuthKeepingActors,
+          mockServices.database.factory({ knex }),
+          mockServices.rootConfig.factory({
+            data: {
+              permission: { enabled: true },
+              deployments: {
+                registries: { allowLoopback: true },
+                operations: { heartbeatSeconds: 1 },
+              },
+            },
+          }),
+          catalogServiceMock.factory({
+            entities: [
+              component('payments-api', 'group:default/team-a'),
+              component('shop', 'group:default/team-b'),
+            ],
+          }),
+        ],
+      }));
+      const alice = as('user:default/alice');
+      expect(
+        (
+          await request(server)
+            .post(`${API}/keyring/bootstrap`)
+            .set(alice)
+            .send({ passphrase: 'correct horse battery staple 42' })
+        ).status,
+      ).toBe(201);
+      const target = await request(server)
+        .post(`${API}/targets`)
+        .set(alice)
+        .send({
+          name: 'local',
+          allowedNamespaces: ['team-a', 'team-b'],
+          namespaceOwners: [
+            { namespace: 'team-a', owners: ['group:default/team-a'] },
+            { namespace: 'team-b', owners: ['group:default/team-b'] },
           ],
-        }),
-      ],
-    }));
-    const alice = as('user:default/alice');
-    expect(
-      (
-        await request(server)
-          .post(`${API}/keyring/bootstrap`)
-          .set(alice)
-          .send({ passphrase: 'correct horse battery staple 42' })
-      ).status,
-    ).toBe(201);
-    const target = await request(server)
-      .post(`${API}/targets`)
-      .set(alice)
-      .send({
-        name: 'local',
-        allowedNamespaces: ['team-a', 'team-b'],
-        namespaceOwners: [
-          { namespace: 'team-a', owners: ['group:default/team-a'] },
-          { namespace: 'team-b', owners: ['group:default/team-b'] },
-        ],
-        credentials: {
-          authKind: 'kubeconfig',
-          kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
-        },
-      });
-    expect(target.status).toBe(201);
-    const chart = await request(server)
-      .post(`${API}/charts`)
-      .set(alice)
-      .send({
-        reference: `oci://${stack.registry}/charts/hello`,
-        version: '0.1.0',
-      });
-    expect(chart.status).toBe(201);
-    chartId = chart.body.id;
-  });
-
-  afterAll(async () => {
-    for (const release of releases) {
-      await runHelm(
-        ['uninstall', release, '-n', 'team-a', '--ignore-not-found'],
-        { kubeconfig: stack.adminKubeconfigPath },
-      ).catch(() => undefined);
-    }
-  });
-
-  const plan = (
-    user: string,
-    fields: { entityRef: string; namespace: string; releaseName: string },
-  ) =>
-    request(server)
-      .post(`${API}/plans`)
-      .set(as(user))
-      .send({ chartId, target: 'local', ...fields });
-
-  it('lets owners deploy only into namespaces their group owns, decided again before every operation', async () => {
-    const carol = 'user:default/carol';
-    // Carol's component into bob's namespace: refused, naming the permission.
-    const intoTeamA = await plan(carol, {
-      entityRef: 'component:default/shop',
-      namespace: 'team-a',
-      releaseName: `shop-a-${suffix}`,
+          credentials: {
+            authKind: 'kubeconfig',
+            kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
+          },
+        });
+      expect(target.status).toBe(201);
+      const chart = await request(server)
+        .post(`${API}/charts`)
+        .set(alice)
+        .send({
+          reference: `oci://${stack.registry}/charts/hello`,
+          version: '0.1.0',
+        });
+      expect(chart.status).toBe(201);
+      chartId = chart.body.id;
     });
-    expect(intoTeamA.status).toBe(403);
-    expect(intoTeamA.body.error.message).toMatch(
-      /deployments\.target\.use.*namespace "team-a" of target "local"/,
-    );
-    // Bob's component into carol's namespace, created by carol: refused too.
-    const othersComponent = await plan(carol, {
-      entityRef: 'component:default/payments-api',
-      namespace: 'team-b',
-      releaseName: `pay-b-${suffix}`,
-    });
-    expect(othersComponent.status).toBe(403);
-    // Her own component into her namespace: allowed.
-    const own = await plan(carol, {
-      entityRef: 'component:default/shop',
-      namespace: 'team-b',
-      releaseName: `shop-b-${suffix}`,
-    });
-    expect(own.status).toBe(201);
-    // Moving her plan into team-a is a change: refused the same way.
-    const moved = await request(server)
-      .put(`${API}/plans/${own.body.id}`)
-      .set(as(carol))
-      .send({ namespace: 'team-a' });
-    expect(moved.status).toBe(403);
-    // Nothing was stored by the refusals.
-    const list = await request(server)
-      .get(`${API}/plans`)
-      .set(as('user:default/alice'));
-    expect(
-      list.body.items.map((p: { releaseName: string }) => p.releaseName),
-    ).toEqual([`shop-b-${suffix}`]);
-    expect(
-      (
-        await request(server)
-          .get(`${API}/plans/${own.body.id}`)
-          .set(as(carol))
-      ).body.namespace,
-    ).toBe('team-b');
 
-    // The platform gives team-b to another group: carol's existing plan can
-    // no longer run, although the plan itself did not change.
-    const handedOver = await request(server)
-      .patch(`${API}/targets/local`)
-      .set(as('user:default/alice'))
-      .send({
-        namespaceOwners: [
-          { namespace: 'team-a', owners: ['group:default/team-a'] },
-          { namespace: 'team-b', owners: ['group:default/team-c'] },
-        ],
+    afterAll(async () => {
+      for (const release of releases) {
+        await runHelm(
+          ['uninstall', release, '-n', 'team-a', '--ignore-not-found'],
+          { kubeconfig: stack.adminKubeconfigPath },
+        ).catch(() => undefined);
+      }
+    });
+
+    const plan = (
+      user: string,
+      fields: { entityRef: string; namespace: string; releaseName: string },
+    ) =>
+      request(server)
+        .post(`${API}/plans`)
+        .set(as(user))
+        .send({ chartId, target: 'local', ...fields });
+
+    it('lets owners deploy only into namespaces their group owns, decided again before every operation', async () => {
+      const carol = 'user:default/carol';
+      // Carol's component into bob's namespace: refused, naming the permission.
+      const intoTeamA = await plan(carol, {
+        entityRef: 'component:default/shop',
+        namespace: 'team-a',
+        releaseName: `shop-a-${suffix}`,
       });
-    expect(handedOver.status).toBe(200);
-    for (const step of ['dry-run', 'preflight', 'apply', 'rollback']) {
-      const refused = await request(server)
-        .post(`${API}/plans/${own.body.id}/${step}`)
+      expect(intoTeamA.status).toBe(403);
+      expect(intoTeamA.body.error.message).toMatch(
+        /deployments\.target\.use.*namespace "team-a" of target "local"/,
+      );
+      // Bob's component into carol's namespace, created by carol: refused too.
+      const othersComponent = await plan(carol, {
+        entityRef: 'component:default/payments-api',
+        namespace: 'team-b',
+        releaseName: `pay-b-${suffix}`,
+      });
+      expect(othersComponent.status).toBe(403);
+      // Her own component into her namespace: allowed.
+      const own = await plan(carol, {
+        entityRef: 'component:default/shop',
+        namespace: 'team-b',
+        releaseName: `shop-b-${suffix}`,
+      });
+      expect(own.status).toBe(201);
+      // Moving her plan into team-a is a change: refused the same way.
+      const moved = await request(server)
+        .put(`${API}/plans/${own.body.id}`)
         .set(as(carol))
-        .send({});
-      expect({ step, status: refused.status }).toEqual({ step, status: 403 });
-      expect(refused.body.error.message).toMatch(/deployments\.target\.use/);
-    }
-    const uninstall = await request(server)
-      .post(`${API}/plans/${own.body.id}/uninstall`)
-      .set(as(carol))
-      .send({ confirmReleaseName: `shop-b-${suffix}` });
-    expect(uninstall.status).toBe(403);
-    // Nothing ran.
-    const operations = await request(server)
-      .get(`${API}/plans/${own.body.id}/operations`)
-      .set(as('user:default/alice'));
-    expect(operations.body.totalCount).toBe(0);
-  });
+        .send({ namespace: 'team-a' });
+      expect(moved.status).toBe(403);
+      // Nothing was stored by the refusals.
+      const list = await request(server)
+        .get(`${API}/plans`)
+        .set(as('user:default/alice'));
+      expect(
+        list.body.items.map((p: { releaseName: string }) => p.releaseName),
+      ).toEqual([`shop-b-${suffix}`]);
+      expect(
+        (
+          await request(server)
+            .get(`${API}/plans/${own.body.id}`)
+            .set(as(carol))
+        ).body.namespace,
+      ).toBe('team-b');
 
-  it('takes over a release installed outside the portal only with deployments.release.adopt', async () => {
-    const releaseName = `adopt-${suffix}`;
-    releases.push(releaseName);
-    await runHelm(
-      [
-        'install',
-        releaseName,
-        `oci://${stack.registry}/charts/hello`,
-        '--version',
-        '0.1.0',
-        '--plain-http',
-        '--namespace',
-        'team-a',
-      ],
-      { kubeconfig: stack.adminKubeconfigPath },
-    );
-    const bob = 'user:default/bob';
-    const created = await plan(bob, {
-      entityRef: 'component:default/payments-api',
-      namespace: 'team-a',
-      releaseName,
+      // The platform gives team-b to another group: carol's existing plan can
+      // no longer run, although the plan itself did not change.
+      const handedOver = await request(server)
+        .patch(`${API}/targets/local`)
+        .set(as('user:default/alice'))
+        .send({
+          namespaceOwners: [
+            { namespace: 'team-a', owners: ['group:default/team-a'] },
+            { namespace: 'team-b', owners: ['group:default/team-c'] },
+          ],
+        });
+      expect(handedOver.status).toBe(200);
+      for (const step of ['dry-run', 'preflight', 'apply', 'rollback']) {
+        const refused = await request(server)
+          .post(`${API}/plans/${own.body.id}/${step}`)
+          .set(as(carol))
+          .send({});
+        expect({ step, status: refused.status }).toEqual({ step, status: 403 });
+        expect(refused.body.error.message).toMatch(/deployments\.target\.use/);
+      }
+      const uninstall = await request(server)
+        .post(`${API}/plans/${own.body.id}/uninstall`)
+        .set(as(carol))
+        .send({ confirmReleaseName: `shop-b-${suffix}` });
+      expect(uninstall.status).toBe(403);
+      // Nothing ran.
+      const operations = await request(server)
+        .get(`${API}/plans/${own.body.id}/operations`)
+        .set(as('user:default/alice'));
+      expect(operations.body.totalCount).toBe(0);
     });
-    expect(created.status).toBe(201);
-    const planId = created.body.id;
-    await run(server, planId, 'dry-run', bob);
-    await run(server, planId, 'preflight', bob);
 
-    const refused = await request(server)
-      .post(`${API}/plans/${planId}/apply`)
-      .set(as(bob))
-      .send({});
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.message).toMatch(
-      new RegExp(
-        `Release "${releaseName}" already exists in namespace "team-a" \\(revision 1, deployed\\) and was not deployed through the portal; taking it over needs deployments\\.release\\.adopt`,
-      ),
-    );
-    // The refusal left the plan as it was: ready to apply, nothing running.
-    const after = await request(server)
-      .get(`${API}/plans/${planId}`)
-      .set(as(bob));
-    expect(after.body.status).not.toBe('applying');
-    expect(after.body.runningOperationId).toBeUndefined();
+    it('takes over a release installed outside the portal only with deployments.release.adopt', async () => {
+      const releaseName = `adopt-${suffix}`;
+      releases.push(releaseName);
+      await runHelm(
+        [
+          'install',
+          releaseName,
+          `oci://${stack.registry}/charts/hello`,
+          '--version',
+          '0.1.0',
+          '--plain-http',
+          '--namespace',
+          'team-a',
+        ],
+        { kubeconfig: stack.adminKubeconfigPath },
+      );
+      const bob = 'user:default/bob';
+      const created = await plan(bob, {
+        entityRef: 'component:default/payments-api',
+        namespace: 'team-a',
+        releaseName,
+      });
+      expect(created.status).toBe(201);
+      const planId = created.body.id;
+      await run(server, planId, 'dry-run', bob);
+      await run(server, planId, 'preflight', bob);
 
-    // The platform adopts it; from then on the portal made a revision, so
-    // the owner applies without the adopt permission.
-    await run(server, planId, 'apply', 'user:default/alice');
-    await run(server, planId, 'dry-run', bob);
-    await run(server, planId, 'preflight', bob);
-    await run(server, planId, 'apply', bob);
-    const history = await request(server)
-      .get(`${API}/plans/${planId}/history`)
-      .set(as(bob));
-    expect(
-      history.body.items.map((r: { revision: number }) => r.revision),
-    ).toEqual(expect.arrayContaining([1, 2, 3]));
-  });
-});
+      const refused = await request(server)
+        .post(`${API}/plans/${planId}/apply`)
+        .set(as(bob))
+        .send({});
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(
+        new RegExp(
+          `Release "${releaseName}" already exists in namespace "team-a" \\(revision 1, deployed\\) and was not deployed through the portal; taking it over needs deployments\\.release\\.adopt`,
+        ),
+      );
+      // The refusal left the plan as it was: ready to apply, nothing running.
+      const after = await request(server)
+        .get(`${API}/plans/${planId}`)
+        .set(as(bob));
+      expect(after.body.status).not.toBe('applying');
+      expect(after.body.runningOperationId).toBeUndefined();
+
+      // The platform adopts it; from then on the portal made a revision, so
+      // the owner applies without the adopt permission.
+      await run(server, planId, 'apply', 'user:default/alice');
+      await run(server, planId, 'dry-run', bob);
+      await run(server, planId, 'preflight', bob);
+      await run(server, planId, 'apply', bob);
+      const history = await request(server)
+        .get(`${API}/plans/${planId}/history`)
+        .set(as(bob));
+      expect(
+        history.body.items.map((r: { revision: number }) => r.revision),
+      ).toEqual(expect.arrayContaining([1, 2, 3]));
+    });
+  },
+);

@@ -9,12 +9,7 @@ import {
   TargetCredentialsInput,
 } from '@kubedeploy/plugin-deployments-common';
 import { randomUUID } from 'node:crypto';
-import {
-  ClusterAccess,
-  ClusterConnection,
-  ClusterCredentials,
-  fromInClusterServiceAccount,
-} from '../cluster/ClusterConnection';
+import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { testConnection } from '../cluster/connectionTest';
 import { SecretIntegrityError } from '../keyring/errors';
 import { stableHash } from '../lib/stableHash';
@@ -22,7 +17,11 @@ import { EnvelopeCipher } from '../secrets/EnvelopeCipher';
 import { describeInvalidChangeWindows } from '../changeWindows/changeWindowSchedule';
 import { SecretsService } from '../secrets/SecretsService';
 import { DatabaseTargetStore, StoredTarget } from './DatabaseTargetStore';
-import { parseKubeconfig } from './kubeconfig/parseKubeconfig';
+import {
+  CredentialFields,
+  SealedTargetPayload,
+  TargetAuthStrategies,
+} from './auth';
 import {
   NamespaceBoundary,
   validateAllowlistPattern,
@@ -78,7 +77,6 @@ class CredentialBindingError extends SecretIntegrityError {
 }
 
 const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
-const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
 /** The rules of targets: validation, sealed credentials, the boundary. */
 export class TargetService {
@@ -86,7 +84,7 @@ export class TargetService {
     private readonly store: DatabaseTargetStore,
     private readonly secrets: SecretsService,
     private readonly usage: TargetUsageLookup,
-    private readonly inClusterServiceAccountDir: string | undefined,
+    private readonly auth: TargetAuthStrategies,
     private readonly checkUrl: (url: URL) => Promise<void>,
   ) {}
 
@@ -105,9 +103,16 @@ export class TargetService {
       options.store,
       options.secrets,
       options.usage ?? (async () => []),
-      options.inClusterServiceAccountDir,
+      new TargetAuthStrategies({
+        inClusterServiceAccountDir: options.inClusterServiceAccountDir,
+      }),
       options.checkUrl ?? (async () => {}),
     );
+  }
+
+  /** A request's credential part, checked for the fields its kind needs. */
+  credentialsInput(body: CredentialFields): TargetCredentialsInput {
+    return this.auth.readInput(body);
   }
 
   /** Every target, for filtering by permission conditions; targets are few. */
@@ -173,7 +178,7 @@ export class TargetService {
       input.credentials,
       now,
     );
-    validateComplete(withCredentials);
+    this.validateComplete(withCredentials);
     await this.store.insert(withCredentials);
     return toApiTarget(withCredentials);
   }
@@ -204,12 +209,13 @@ export class TargetService {
       settings,
     );
     if (
-      (credentials?.authKind ?? current.authKind) === 'kubeconfig' &&
+      this.auth.for(credentials?.authKind ?? current.authKind)
+        .settingsFromCredential &&
       (next.apiServerUrl !== current.apiServerUrl ||
         next.caData !== current.caData)
     ) {
       throw new InputError(
-        'The API server and CA of a kubeconfig target come from its kubeconfig (it never loses its CA); replace the kubeconfig to change them',
+        `The API server and CA of a ${current.authKind} target come from its credential (a kubeconfig target never loses its CA); replace the credential to change them`,
       );
     }
     const changed = changedConnectionSettings(current, next);
@@ -223,7 +229,7 @@ export class TargetService {
           're-enter the credential in the same request (credentials) to change it',
       );
     }
-    validateComplete(next);
+    this.validateComplete(next);
     await this.store.replace(next, current.revision);
     return toApiTarget(next);
   }
@@ -246,7 +252,7 @@ export class TargetService {
       credentials,
       now,
     );
-    validateComplete(next);
+    this.validateComplete(next);
     await this.store.replace(next, current.revision);
     return toApiTarget(next);
   }
@@ -279,31 +285,18 @@ export class TargetService {
    * operation. In-cluster credentials are read from the pod at this moment.
    */
   async clusterAccess(target: StoredTarget): Promise<ClusterAccess> {
-    if (target.authKind !== 'inCluster') {
+    const auth = this.auth.for(target.authKind);
+    if (auth.checksServerUrl) {
       await this.checkUrl(new URL(target.apiServerUrl));
     }
+    const opened = await this.openCredentials(target);
+    const payload = JSON.parse(opened.toString('utf8')) as SealedTargetPayload;
+    opened.fill(0);
     const impersonate =
       target.impersonateUser || target.impersonateGroups?.length
         ? { user: target.impersonateUser, groups: target.impersonateGroups }
         : undefined;
-    if (target.authKind === 'inCluster') {
-      const access = fromInClusterServiceAccount({
-        serviceAccountDir: this.inClusterServiceAccountDir,
-      });
-      return { ...access, impersonate };
-    }
-    const opened = await this.openCredentials(target);
-    const credentials = JSON.parse(
-      opened.toString('utf8'),
-    ) as ClusterCredentials;
-    opened.fill(0);
-    return {
-      server: target.apiServerUrl,
-      caData: target.caData,
-      insecureSkipTlsVerify: target.allowInsecureTls && !target.caData,
-      credentials,
-      impersonate,
-    };
+    return { ...auth.access(target, payload), impersonate };
   }
 
   /**
@@ -314,6 +307,9 @@ export class TargetService {
   private async openCredentials(target: StoredTarget): Promise<Buffer> {
     const sealed = target.credentialsSealed;
     if (!sealed) {
+      if (!this.auth.for(target.authKind).storesSecret) {
+        return this.bindUnsealedTarget(target);
+      }
       throw new ConflictError(`Target "${target.name}" has no credentials`);
     }
     if (!EnvelopeCipher.isBound(sealed)) {
@@ -373,57 +369,48 @@ export class TargetService {
     input: TargetCredentialsInput,
     now: string,
   ): Promise<StoredTarget> {
-    const version = target.credentialsVersion + 1;
-    const base: StoredTarget = {
-      ...target,
-      authKind: input.authKind,
-      credentialsVersion: version,
-      credentialsUpdatedAt: now,
-    };
-    let credentials: ClusterCredentials;
-    switch (input.authKind) {
-      case 'inCluster':
-        return {
-          ...base,
-          apiServerUrl: IN_CLUSTER_SERVER,
-          caData: undefined,
-          credentialsSealed: undefined,
-          credentialsFingerprint: undefined,
-        };
-      case 'token': {
-        const token = (input.token ?? '').trim();
-        if (!token || /\s/.test(token)) {
-          throw new InputError(
-            'A bearer token must be a non-empty string without whitespace',
-          );
-        }
-        credentials = { kind: 'token', token };
-        break;
-      }
-      case 'kubeconfig': {
-        const parsed = parseKubeconfig(input.kubeconfig ?? '', {
-          allowInsecureTls: target.allowInsecureTls,
-        });
-        base.apiServerUrl = parsed.server;
-        base.caData = parsed.caData;
-        base.allowInsecureTls = target.allowInsecureTls;
-        credentials = parsed.credentials;
-        break;
-      }
-      default:
-        throw new InputError(
-          `Unknown auth kind "${(input as { authKind: string }).authKind}"`,
-        );
-    }
+    const auth = this.auth.for(input.authKind);
+    const entered = auth.enter(
+      {
+        ...target,
+        authKind: input.authKind,
+        credentialsVersion: target.credentialsVersion + 1,
+        credentialsUpdatedAt: now,
+      },
+      input,
+    );
     const { sealed, fingerprint } = await this.secrets.seal(
-      credentialIdentity(base),
-      JSON.stringify(credentials),
+      credentialIdentity(entered.target),
+      JSON.stringify(entered.payload),
     );
     return {
-      ...base,
+      ...entered.target,
       credentialsSealed: sealed,
-      credentialsFingerprint: fingerprint,
+      credentialsFingerprint: auth.storesSecret ? fingerprint : undefined,
     };
+  }
+
+  /**
+   * In-cluster targets made before their marker was sealed get it on first
+   * use, bound to the settings they are used with, so a later change of
+   * their impersonation fails closed like any credential's.
+   */
+  private async bindUnsealedTarget(target: StoredTarget): Promise<Buffer> {
+    const version = target.credentialsVersion + 1;
+    const payload = Buffer.from(JSON.stringify({ kind: target.authKind }));
+    const { sealed } = await this.secrets.seal(
+      credentialIdentity({ ...target, credentialsVersion: version }),
+      payload,
+    );
+    await this.store.replaceSealedCredentials(target, {
+      credentialsSealed: sealed,
+      credentialsVersion: version,
+    });
+    return payload;
+  }
+
+  private validateComplete(target: StoredTarget) {
+    validateComplete(target, this.auth.for(target.authKind).needsCa);
   }
 }
 
@@ -613,7 +600,7 @@ function validatedNamespaceOwners(
   }));
 }
 
-function validateComplete(target: StoredTarget) {
+function validateComplete(target: StoredTarget, needsCa: boolean) {
   let url: URL;
   try {
     url = new URL(target.apiServerUrl);
@@ -634,11 +621,7 @@ function validateComplete(target: StoredTarget) {
   if (target.caData && !target.caData.includes('-----BEGIN CERTIFICATE-----')) {
     throw new InputError('caData must be a PEM certificate bundle');
   }
-  if (
-    target.authKind !== 'inCluster' &&
-    !target.caData &&
-    !target.allowInsecureTls
-  ) {
+  if (needsCa && !target.caData && !target.allowInsecureTls) {
     throw new InputError(
       'A CA bundle is required to verify the API server (or explicitly allow insecure TLS on the target)',
     );
@@ -656,6 +639,7 @@ function toApiTarget(target: StoredTarget): Target {
     caData: target.caData,
     authKind: target.authKind as TargetAuthKind,
     credentials: {
+      // In-cluster targets read their ServiceAccount at use: always set.
       set: target.authKind === 'inCluster' || Boolean(target.credentialsSealed),
       fingerprint: target.credentialsFingerprint,
       updatedAt: target.credentialsUpdatedAt,

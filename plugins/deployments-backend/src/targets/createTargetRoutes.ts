@@ -4,9 +4,7 @@ import {
   deploymentsTargetReadPermission,
   deploymentsTargetTestPermission,
   deploymentsTargetUpdatePermission,
-  TargetCredentialsInput,
 } from '@kubedeploy/plugin-deployments-common';
-import { InputError } from '@backstage/errors';
 import { targetPermissionRules } from '../permissions/targetPermissionRules';
 import { ApiRouter, RouteContext } from '../routes';
 import { TargetService } from './TargetService';
@@ -70,7 +68,10 @@ export function createTargetRoutes(
           deploymentsTargetCreatePermission,
         );
         return targets.create(
-          { ...settings, credentials: credentialsInput(credentialInput) },
+          {
+            ...settings,
+            credentials: targets.credentialsInput(credentialInput),
+          },
           credentials.principal.userEntityRef,
         );
       },
@@ -127,7 +128,8 @@ export function createTargetRoutes(
           name,
           {
             ...settings,
-            credentials: credentialInput && credentialsInput(credentialInput),
+            credentials:
+              credentialInput && targets.credentialsInput(credentialInput),
           },
           credentials.principal.userEntityRef,
         );
@@ -156,7 +158,7 @@ export function createTargetRoutes(
         );
         return targets.replaceCredentials(
           name,
-          credentialsInput(req.body),
+          targets.credentialsInput(req.body),
           credentials.principal.userEntityRef,
         );
       },
@@ -209,37 +211,4 @@ export function createTargetRoutes(
     );
     res.json(result);
   });
-}
-
-/** The request's credential part, checked for the fields its kind needs. */
-function credentialsInput(body: {
-  authKind: 'kubeconfig' | 'token' | 'inCluster';
-  kubeconfig?: string;
-  token?: string;
-}): TargetCredentialsInput {
-  switch (body.authKind) {
-    case 'kubeconfig':
-      if (!body.kubeconfig || body.token) {
-        throw new InputError(
-          'authKind kubeconfig needs `kubeconfig` (and no `token`)',
-        );
-      }
-      return { authKind: 'kubeconfig', kubeconfig: body.kubeconfig };
-    case 'token':
-      if (!body.token || body.kubeconfig) {
-        throw new InputError(
-          'authKind token needs `token` (and no `kubeconfig`)',
-        );
-      }
-      return { authKind: 'token', token: body.token };
-    case 'inCluster':
-      if (body.token || body.kubeconfig) {
-        throw new InputError(
-          'authKind inCluster takes no credentials: it uses the backend ServiceAccount',
-        );
-      }
-      return { authKind: 'inCluster' };
-    default:
-      throw new InputError('Unknown authKind');
-  }
 }

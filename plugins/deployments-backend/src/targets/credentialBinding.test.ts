@@ -9,7 +9,9 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { ClusterConnection } from '../cluster/ClusterConnection';
 import { migrateDatabase } from '../database/migrateDatabase';
@@ -367,6 +369,76 @@ describe.each(databases.eachSupportedId())(
           targets.clusterAccess(await targets.getStored('victim')),
         ).rejects.toThrow(/integrity/);
         expect(listener.requests).toEqual([]);
+      });
+
+      it('binds an in-cluster target to its impersonation: a changed row fails closed, an old row is bound on first use', async () => {
+        const { db, secrets } = await install();
+        const serviceAccountDir = mkdtempSync(join(tmpdir(), 'kd-sa-'));
+        writeFileSync(join(serviceAccountDir, 'token'), stack.limitedToken);
+        writeFileSync(join(serviceAccountDir, 'ca.crt'), stack.caPem);
+        const apiServer = new URL(stack.apiServerUrl);
+        const env = process.env;
+        const saved = [
+          env.KUBERNETES_SERVICE_HOST,
+          env.KUBERNETES_SERVICE_PORT,
+        ];
+        env.KUBERNETES_SERVICE_HOST = apiServer.hostname;
+        env.KUBERNETES_SERVICE_PORT = apiServer.port;
+        try {
+          const targets = TargetService.create({
+            store: DatabaseTargetStore.create(db),
+            secrets,
+            inClusterServiceAccountDir: serviceAccountDir,
+          });
+          await targets.create(
+            {
+              name: 'in-cluster',
+              allowedNamespaces: ['team-a'],
+              impersonate: { user: 'deployer' },
+              credentials: { authKind: 'inCluster' },
+            },
+            ADMIN,
+          );
+          const stored = await targets.getStored('in-cluster');
+          // A marker is sealed, bound to the settings; it is not a secret.
+          expect(stored.credentialsSealed).toMatch(/^kd2\./);
+          expect(stored.credentialsFingerprint).toBeUndefined();
+          expect((await targets.get('in-cluster')).credentials.set).toBe(true);
+          const access = await targets.clusterAccess(stored);
+          expect(access.impersonate).toEqual({ user: 'deployer' });
+          expect(access.credentials).toEqual({
+            kind: 'token',
+            token: stack.limitedToken,
+          });
+
+          // Someone with database access drops the impersonation.
+          await db('deployments_targets')
+            .where({ name: 'in-cluster' })
+            .update({ impersonate_user: null });
+          await expect(
+            targets.clusterAccess(await targets.getStored('in-cluster')),
+          ).rejects.toThrow(
+            /does not open with the target's stored connection/,
+          );
+
+          // A row written before the marker existed is bound on first use.
+          await db('deployments_targets')
+            .where({ name: 'in-cluster' })
+            .update({ credentials_sealed: null, impersonate_user: 'deployer' });
+          await targets.clusterAccess(await targets.getStored('in-cluster'));
+          const bound = await targets.getStored('in-cluster');
+          expect(bound.credentialsSealed).toMatch(/^kd2\./);
+          expect(bound.credentialsVersion).toBe(stored.credentialsVersion + 1);
+          await db('deployments_targets')
+            .where({ name: 'in-cluster' })
+            .update({ impersonate_groups: JSON.stringify(['system:masters']) });
+          await expect(
+            targets.clusterAccess(await targets.getStored('in-cluster')),
+          ).rejects.toThrow(/does not open/);
+        } finally {
+          [env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT] = saved;
+          rmSync(serviceAccountDir, { recursive: true, force: true });
+        }
       });
     });
   },

@@ -375,7 +375,8 @@ export const hostileKubeconfigs: HostileKubeconfig[] = [
     text: buildKubeconfig({
       user: [`token: ${CORPUS_TOKEN}`, 'as: system:admin'],
     }),
-    field: /users\[0\]\.user\.as is not allowed: impersonation is set on the target/,
+    field:
+      /users\[0\]\.user\.as is not allowed: impersonation is set on the target/,
   },
   {
     name: 'impersonation in the kubeconfig (as-groups)',
@@ -387,11 +388,7 @@ export const hostileKubeconfigs: HostileKubeconfig[] = [
   {
     name: 'impersonation extras',
     text: buildKubeconfig({
-      user: [
-        `token: ${CORPUS_TOKEN}`,
-        'as-user-extra:',
-        '  scopes: [all]',
-      ],
+      user: [`token: ${CORPUS_TOKEN}`, 'as-user-extra:', '  scopes: [all]'],
     }),
     field: /users\[0\]\.user\.as-user-extra is not allowed/,
   },

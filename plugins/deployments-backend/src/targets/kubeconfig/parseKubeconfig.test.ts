@@ -194,17 +194,14 @@ describe('parseKubeconfig', () => {
       ['as-groups', ['as-groups: [system:masters]']],
       ['as-uid', ['as-uid: "1"']],
       ['as-user-extra', ['as-user-extra:', '  scopes: [all]']],
-    ])(
-      'impersonation (%s), which belongs to the target',
-      (field, lines) => {
-        const text = buildKubeconfig({
-          user: [`token: ${CORPUS_TOKEN}`, ...lines],
-        });
-        const message = refusal(text).message;
-        expect(message).toContain(`users[0].user.${field} is not allowed`);
-        expect(message).toMatch(/set it on the target/);
-      },
-    );
+    ])('impersonation (%s), which belongs to the target', (field, lines) => {
+      const text = buildKubeconfig({
+        user: [`token: ${CORPUS_TOKEN}`, ...lines],
+      });
+      const message = refusal(text).message;
+      expect(message).toContain(`users[0].user.${field} is not allowed`);
+      expect(message).toMatch(/set it on the target/);
+    });
 
     it('a document nested far too deeply', () => {
       const text = buildKubeconfig({

@@ -54,7 +54,7 @@ const USER_KEYS = new Set([
 const CONTEXT_KEYS = new Set(['cluster', 'user', 'namespace']);
 
 const IMPERSONATION_ON_TARGET =
-  "impersonation is set on the target (its impersonate setting: user and groups), not in the kubeconfig; remove it here and set it on the target";
+  'impersonation is set on the target (its impersonate setting: user and groups), not in the kubeconfig; remove it here and set it on the target';
 
 const NEVER_CODE =
   'kubeconfigs are data, never code; use a token or client certificate';

@@ -321,7 +321,15 @@ export const spec = {
               "Apply, rollback and uninstall need another user's approval (default false)",
           },
           changeWindows: {
-            $ref: '#/components/schemas/ChangeWindowSettings',
+            description:
+              "The target's change windows; null removes them (changes allowed at any time)",
+            type: 'object',
+            nullable: true,
+            allOf: [
+              {
+                $ref: '#/components/schemas/ChangeWindowSettings',
+              },
+            ],
           },
           expectedRevision: {
             type: 'integer',

@@ -43,7 +43,10 @@ export interface TargetSettings {
    * Apply, rollback and uninstall need another user\'s approval (default false)
    */
   requireApproval?: boolean;
-  changeWindows?: ChangeWindowSettings;
+  /**
+   * The target\'s change windows; null removes them (changes allowed at any time)
+   */
+  changeWindows?: ChangeWindowSettings | null;
   /**
    * Refuse the update (409) if the target changed since this revision
    */
