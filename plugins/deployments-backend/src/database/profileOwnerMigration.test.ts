@@ -5,7 +5,10 @@
  */
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { DatabaseProfileStore } from '../profiles/DatabaseProfileStore';
+import {
+  DatabaseProfileStore,
+  ProfileFilterTree,
+} from '../profiles/DatabaseProfileStore';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(120_000);
@@ -116,7 +119,7 @@ describe.each(databases.eachSupportedId())(
         1,
       );
       expect((await store.get(PROFILE_ID))?.owner).toBe('group:default/team-a');
-      for (const [filter, count] of [
+      const cases: Array<[ProfileFilterTree, number]> = [
         [{ owners: ['group:default/team-a'] }, 1],
         [{ owners: ['group:default/team-b'] }, 0],
         [{ chartNames: ['hello'] }, 1],
@@ -139,7 +142,8 @@ describe.each(databases.eachSupportedId())(
           },
           0,
         ],
-      ] as const) {
+      ];
+      for (const [filter, count] of cases) {
         const page = await store.list({ limit: 10, offset: 0, filter });
         expect({
           filter,
