@@ -109,6 +109,15 @@ function as(user: string) {
   return { Authorization: `Bearer ${mockCredentials.user.token(user)}` };
 }
 
+/** Setup steps must succeed; a failure names the response. */
+function ensureCreated(response: { status: number; body: unknown }) {
+  if (response.status !== 201) {
+    throw new Error(
+      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  }
+}
+
 async function waitFor(server: Server, operationId: string, user: string) {
   for (let i = 0; i < 600; i++) {
     const response = await request(server)
@@ -152,14 +161,12 @@ describe.each(databases.eachSupportedId())(
         ],
       }));
       const alice = as(ALICE);
-      expect(
-        (
-          await request(server)
-            .post(`${API}/keyring/bootstrap`)
-            .set(alice)
-            .send({ passphrase: 'correct horse battery staple 42' })
-        ).status,
-      ).toBe(201);
+      ensureCreated(
+        await request(server)
+          .post(`${API}/keyring/bootstrap`)
+          .set(alice)
+          .send({ passphrase: 'correct horse battery staple 42' }),
+      );
       const target = await request(server)
         .post(`${API}/targets`)
         .set(alice)
@@ -171,7 +178,7 @@ describe.each(databases.eachSupportedId())(
             kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
           },
         });
-      expect(target.status).toBe(201);
+      ensureCreated(target);
       const chart = await request(server)
         .post(`${API}/charts`)
         .set(alice)
@@ -179,7 +186,7 @@ describe.each(databases.eachSupportedId())(
           reference: `oci://${stack.registry}/charts/hello`,
           version: '0.1.0',
         });
-      expect(chart.status).toBe(201);
+      ensureCreated(chart);
       chartId = chart.body.id;
 
       const profileOf = async (user: string, name: string, owner: string) => {
