@@ -4,7 +4,6 @@ import {
   DeploymentsReleaseAttention,
 } from '@kubedeploy/plugin-deployments-common';
 import { Knex } from 'knex';
-import { ClusterConnection } from '../cluster/ClusterConnection';
 import { KeyringService } from '../keyring/KeyringService';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
 import {
@@ -72,10 +71,8 @@ export class HealthService {
         const checkedAt = new Date().toISOString();
         let row: Record<string, unknown>;
         try {
-          const connection = ClusterConnection.fromAccess(
-            await this.targets.clusterAccess(target),
-          );
-          const version = await connection.getVersion();
+          const { cluster } = await this.targets.connect(target);
+          const version = await cluster.getVersion();
           row = {
             reachable: true,
             error: null,

@@ -87,6 +87,8 @@ interface PlanInputs {
   target: StoredTarget;
   chart: StoredChart;
   access: ClusterAccess;
+  /** The connection to the target's API server, built once per operation. */
+  cluster: ClusterConnection;
   profile?: ResolvedProfileValues;
   inputsHash: string;
 }
@@ -395,7 +397,7 @@ export class PlanOperationService {
       );
     }
     const chart = await this.charts.get(plan.chartId);
-    const access = await this.targets.clusterAccess(target);
+    const { access, cluster } = await this.targets.connect(target);
     let profile: ResolvedProfileValues | undefined;
     if (plan.profileId && !options.forRead) {
       // Rendering deploys the profile's secrets: decided again every time.
@@ -426,7 +428,15 @@ export class PlanOperationService {
         runTests: plan.options.runTests,
       },
     });
-    return { plan, target, chart, access, profile, inputsHash: hash };
+    return {
+      plan,
+      target,
+      chart,
+      access,
+      cluster,
+      profile,
+      inputsHash: hash,
+    };
   }
 
   private checkGates(inputs: PlanInputs) {
@@ -562,7 +572,7 @@ export class PlanOperationService {
           target.name
         } (without reading the cluster's objects)`,
       );
-      const connection = ClusterConnection.fromAccess(inputs.access);
+      const connection = inputs.cluster;
       const discovery = await ClusterDiscovery.create({ connection });
       const boundary = this.targets.boundaryOf(target);
       const guard = new RenderGuard({
@@ -742,7 +752,7 @@ export class PlanOperationService {
     });
     try {
       const objects = await this.objectsToCheck(inputs, context);
-      const connection = ClusterConnection.fromAccess(inputs.access);
+      const connection = inputs.cluster;
       context.line(
         `Checking access of target ${inputs.target.name} in ${plan.namespace}`,
       );
@@ -913,7 +923,7 @@ export class PlanOperationService {
     const dryRun = dryRunOperation?.result as DryRunResult | undefined;
     // checkRenderRecord refused a missing record before the operation started.
     const checked = dryRun!.rendered!;
-    const connection = ClusterConnection.fromAccess(inputs.access);
+    const connection = inputs.cluster;
     const discovery = await ClusterDiscovery.create({ connection });
     const guard = new RenderGuard({
       boundary: this.targets.boundaryOf(inputs.target),
@@ -1140,7 +1150,7 @@ export class PlanOperationService {
     }
     try {
       const discovery = await ClusterDiscovery.create({
-        connection: ClusterConnection.fromAccess(inputs.access),
+        connection: inputs.cluster,
       });
       const boundary = this.targets.boundaryOf(inputs.target);
       // What helm will restore, and what it will delete (the current revision's extra objects).
@@ -1212,7 +1222,7 @@ export class PlanOperationService {
     const { plan } = inputs;
     const helm = await this.helm();
     const discovery = await ClusterDiscovery.create({
-      connection: ClusterConnection.fromAccess(inputs.access),
+      connection: inputs.cluster,
     });
     // Uninstall deletes whatever the stored current revision lists.
     await checkStoredRevision({

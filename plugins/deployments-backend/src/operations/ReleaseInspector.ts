@@ -262,7 +262,7 @@ export class ReleaseInspector {
 
   private async release(plan: StoredPlan) {
     const target = await this.targets.getStored(plan.targetName);
-    const access = await this.targets.clusterAccess(target);
+    const { access, cluster } = await this.targets.connect(target);
     const key = `${target.id}/${plan.namespace}/${plan.releaseName}`;
     const now = Date.now();
     let cached = this.objectsCache.get(key);
@@ -291,7 +291,7 @@ export class ReleaseInspector {
       this.objectsCache.set(key, cached);
     }
     return {
-      connection: ClusterConnection.fromAccess(access),
+      connection: cluster,
       objects: cached.objects,
     };
   }

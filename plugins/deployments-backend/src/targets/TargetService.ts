@@ -78,6 +78,12 @@ class CredentialBindingError extends SecretIntegrityError {
 
 const ENTITY_REF = /^[a-z]+:[a-z0-9-_.]+\/[a-zA-Z0-9-_.]+$/;
 
+/** A target opened for one operation. */
+export interface TargetConnection {
+  access: ClusterAccess;
+  cluster: ClusterConnection;
+}
+
 /** The rules of targets: validation, sealed credentials, the boundary. */
 export class TargetService {
   private constructor(
@@ -356,10 +362,19 @@ export class TargetService {
     return opened;
   }
 
+  /**
+   * The one decrypt-and-connect step of an operation: the access (for helm)
+   * and the connection built from it (for the API server), both in memory.
+   */
+  async connect(target: StoredTarget): Promise<TargetConnection> {
+    const access = await this.clusterAccess(target);
+    return { access, cluster: ClusterConnection.fromAccess(access) };
+  }
+
   async testConnection(name: string): Promise<TargetConnectionTestResult> {
     const target = await this.getStored(name);
-    const access = await this.clusterAccess(target);
-    return testConnection(ClusterConnection.fromAccess(access), {
+    const { cluster } = await this.connect(target);
+    return testConnection(cluster, {
       allowedNamespaces: target.allowedNamespaces,
     });
   }
