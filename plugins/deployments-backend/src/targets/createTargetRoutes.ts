@@ -111,7 +111,8 @@ export function createTargetRoutes(
     const target = await audit.run(
       {
         eventId: 'target-update',
-        severityLevel: 'high',
+        // Replacing the credential is as critical here as through PUT /credentials.
+        severityLevel: req.body.credentials ? 'critical' : 'high',
         request: req,
         credentials,
         subject: name,
