@@ -270,9 +270,9 @@ export const deploymentsPlugin = createBackendPlugin({
           logger,
           extraChecks: preflightChecks,
           placements,
-          profileUse,
           // A closed window refuses before an approval is used up.
           gates: [ChangeWindowGate.create({ authorizer, audit }), approvals],
+          profileUse,
           onFinished: async operation => {
             releases.forget(operation);
             await audit.recordOutcome({
@@ -302,7 +302,7 @@ export const deploymentsPlugin = createBackendPlugin({
           db,
           keyring,
           targets,
-          plans,
+          plans: planStore,
           operations: operationStore,
           logger,
         });

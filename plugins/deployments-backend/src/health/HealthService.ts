@@ -12,7 +12,6 @@ import {
   PlanFilterTree,
   StoredPlan,
 } from '../plans/DatabasePlanStore';
-import { PlanService } from '../plans/PlanService';
 import { TargetService } from '../targets/TargetService';
 
 const TARGET_HEALTH = 'deployments_target_health';
@@ -46,8 +45,8 @@ export class HealthService {
     db: Knex;
     keyring: KeyringService;
     targets: TargetService;
-    /** Not used: the summary reads plans through their store, to filter them in SQL. */
-    plans?: PlanService;
+    /** The summary reads plans through their store, to filter them in SQL. */
+    plans: DatabasePlanStore;
     operations: DatabaseOperationStore;
     logger: LoggerService;
   }): HealthService {
@@ -55,7 +54,7 @@ export class HealthService {
       options.db,
       options.keyring,
       options.targets,
-      DatabasePlanStore.create(options.db),
+      options.plans,
       options.operations,
       options.logger,
     );

@@ -20,6 +20,7 @@ import { DatabaseKeyringStore } from '../keyring/DatabaseKeyringStore';
 import { KeyringService } from '../keyring/KeyringService';
 import { OpenPgpKeyEngine } from '../keyring/OpenPgpKeyEngine';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
+import { DatabasePlanStore } from '../plans/DatabasePlanStore';
 import { deploymentsPlugin } from '../plugin';
 import { SecretsService } from '../secrets/SecretsService';
 import { requireLocalStack } from '../__testUtils__/localStack';
@@ -284,6 +285,7 @@ describe.each(databases.eachSupportedId())(
           db,
           keyring,
           targets,
+          plans: DatabasePlanStore.create(db),
           operations: DatabaseOperationStore.create(db),
           logger: mockServices.logger.mock(),
         });
