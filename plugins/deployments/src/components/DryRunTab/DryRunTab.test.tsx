@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import {
   draftPlan,
+  fakeApproval,
   fakeDeploymentsApi,
   fakeOperation,
   PAYMENTS_API_REF,
@@ -139,5 +140,38 @@ describe('DryRunTab', () => {
     expect(
       await screen.findByText(/Create a release plan on the Plan tab/),
     ).toBeInTheDocument();
+  });
+
+  it('tells an approver that this dry-run waits for their decision', async () => {
+    const api = fakeDeploymentsApi({
+      listPlans: async () => ({
+        items: [
+          {
+            ...draftPlan,
+            status: 'dry-run-passed',
+            lastDryRun: {
+              operationId: fakeOperation().id,
+              passed: true,
+              inputsHash: 'sha256:inputs-1',
+              planRevision: 1,
+              at: '2026-11-23T12:01:05Z',
+            },
+          },
+        ],
+        totalCount: 1,
+      }),
+      listPlanApprovals: async () => ({
+        items: [fakeApproval({ dryRunOperationId: fakeOperation().id })],
+        totalCount: 1,
+      }),
+    });
+    await renderDeployments(<DryRunTab entityRef={PAYMENTS_API_REF} />, {
+      api,
+    });
+    const note = await screen.findByTestId('pending-approval-note');
+    expect(note).toHaveTextContent(
+      'user:default/alice asks for approval to apply exactly this dry-run (“Two replicas for the launch”)',
+    );
+    expect(note).toHaveTextContent('under Change control on the Plan tab');
   });
 });

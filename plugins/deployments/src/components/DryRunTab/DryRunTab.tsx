@@ -1,6 +1,7 @@
 import {
   EmptyState,
   InfoCard,
+  Link,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
@@ -14,6 +15,8 @@ import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { useCallback, useState } from 'react';
+import { useLocation } from 'react-router-dom';
+import useAsync from 'react-use/esm/useAsync';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { deploymentsApiRef } from '../../api/DeploymentsApi';
 import { usePlans } from '../../hooks/usePlans';
@@ -65,6 +68,51 @@ export function DryRunTab(props: DryRunTabProps) {
         <LatestDryRun key={selected.id} plan={selected} onChanged={reload} />
       </Box>
     </>
+  );
+}
+
+/**
+ * Pending apply requests bound to a dry-run: an approver who followed the
+ * request's notification here learns where to decide.
+ */
+function PendingApprovalsNote(props: {
+  plan: ReleasePlan;
+  dryRunOperationId: string;
+}) {
+  const { plan, dryRunOperationId } = props;
+  const api = useApi(deploymentsApiRef);
+  const { pathname } = useLocation();
+  const approvals = useAsync(
+    () => api.listPlanApprovals(plan.id, { limit: 20 }),
+    [api, plan.id, plan.revision, plan.status],
+  );
+  // Supplementary: nothing to show while loading or when unreadable.
+  const pending = (approvals.value?.items ?? []).filter(
+    approval =>
+      approval.kind === 'apply' &&
+      approval.status === 'pending' &&
+      approval.dryRunOperationId === dryRunOperationId,
+  );
+  if (pending.length === 0) return null;
+  const planTab = /\/dry-run\/?$/.test(pathname)
+    ? `${pathname.replace(/\/dry-run\/?$/, '/deployments')}?plan=${plan.id}`
+    : undefined;
+  return (
+    <Alert
+      severity="warning"
+      style={{ marginBottom: 8 }}
+      data-testid="pending-approval-note"
+    >
+      {pending.map(approval => (
+        <div key={approval.id}>
+          {approval.requestedBy} asks for approval to apply exactly this dry-run
+          {approval.comment ? ` (“${approval.comment}”)` : ''}, until{' '}
+          {formatTime(approval.expiresAt)}.
+        </div>
+      ))}
+      Approve or reject it under Change control on the{' '}
+      {planTab ? <Link to={planTab}>Plan tab</Link> : 'Plan tab'}.
+    </Alert>
   );
 }
 
@@ -192,6 +240,9 @@ function LatestDryRun(props: { plan: ReleasePlan; onChanged: () => void }) {
           The plan changed since this dry-run (it is at revision {plan.revision}
           ); run the dry-run again before the next apply.
         </Alert>
+      )}
+      {result?.passed && (
+        <PendingApprovalsNote plan={plan} dryRunOperationId={operation.id} />
       )}
       {operation.error && (
         <Alert severity="error" style={{ marginBottom: 8 }}>
