@@ -5,42 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { test, uniqueName } from '../lib/harness.mjs';
 import { hasText, visible } from '../lib/expect.mjs';
+import {
+  details,
+  operationFinished,
+  planStatus,
+  run,
+  waitIdle,
+} from '../lib/plans.mjs';
 
 const ENTITY_REF = 'component:default/payments-api';
 const ENTITY_PAGE = '/catalog/default/component/payments-api';
-/** Helm operations on the local cluster take seconds; waits allow for a busy machine. */
-const OPERATION_TIMEOUT = 180_000;
-
-/** The details card of the chosen plan, and a wait for its status chip. */
-function details(page) {
-  return page.getByTestId('plan-details');
-}
-async function planStatus(page, status) {
-  await hasText(details(page).getByTestId('plan-status').first(), status, {
-    timeout: OPERATION_TIMEOUT,
-  });
-}
-
-/** Clicks an operation button once its gate and permission allow it. */
-async function run(page, name) {
-  const button = details(page)
-    .getByTestId('plan-actions')
-    .getByRole('button', { name, exact: true });
-  await button.waitFor();
-  const deadline = Date.now() + 30_000;
-  while (!(await button.isEnabled())) {
-    if (Date.now() > deadline) throw new Error(`${name} stayed disabled`);
-    await page.waitForTimeout(250);
-  }
-  await button.click();
-}
-
-/** Waits until the followed operation finished with `status`. */
-async function operationFinished(page, status) {
-  await hasText(page.getByTestId('operation-status'), status, {
-    timeout: OPERATION_TIMEOUT,
-  });
-}
 
 test(
   'a component is deployed from a values profile through dry-run, preflight and apply, rolled back and uninstalled',
@@ -259,13 +233,3 @@ test(
   },
   { timeout: 900_000 },
 );
-
-/** Waits (bounded) until no operation runs on the plan. */
-async function waitIdle(api, planId) {
-  const deadline = Date.now() + OPERATION_TIMEOUT;
-  while (Date.now() < deadline) {
-    const plan = await api.call('GET', `/deployments/plans/${planId}`);
-    if (plan.status !== 200 || !plan.body.runningOperationId) return;
-    await new Promise(resolve => setTimeout(resolve, 1000));
-  }
-}

@@ -85,13 +85,19 @@ test(
           await dialog
             .getByRole('checkbox', { name: 'Require approval' })
             .check();
-          await dialog.getByRole('button', { name: 'Save' }).click();
-          await dialog.waitFor({ state: 'hidden' });
-          const row = page.getByRole('row').filter({ hasText: target });
-          await visible(row.getByTestId('production-chip'));
-          await hasText(row, 'approval required');
+          await dialog
+            .getByTestId('change-control-fields')
+            .scrollIntoViewIfNeeded();
         },
       );
+      await step('save the target: the list marks it production', async () => {
+        const dialog = page.getByRole('dialog');
+        await dialog.getByRole('button', { name: 'Save' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        const row = page.getByRole('row').filter({ hasText: target });
+        await visible(row.getByTestId('production-chip'));
+        await hasText(row, 'approval required');
+      });
 
       await step(
         'open the plan: production, open window, no approvals yet',
@@ -123,7 +129,7 @@ test(
         }
       });
 
-      await step('request an approval with a comment', async () => {
+      await step('fill in an approval request with a comment', async () => {
         await page
           .getByTestId('approvals')
           .getByRole('button', { name: 'Request approval' })
@@ -133,6 +139,9 @@ test(
         await dialog
           .getByTestId('approval-comment')
           .fill(`Ship ${release} to production`);
+      });
+      await step('request it: it is pending', async () => {
+        const dialog = page.getByRole('dialog');
         await dialog.getByRole('button', { name: 'Request approval' }).click();
         await dialog.waitFor({ state: 'hidden' });
         const approvals = page.getByTestId('approvals');
@@ -230,21 +239,27 @@ test(
         planId = await draftHelloPlan(api, { target, releaseName: release });
       });
 
-      await step('set a freeze from now on in the target dialog', async () => {
-        const dialog = await editTarget(page, target);
-        await dialog
-          .getByRole('checkbox', { name: 'Limit changes to change windows' })
-          .check();
-        await dialog.getByTestId('change-window-time-zone').fill('UTC');
-        await dialog.getByRole('button', { name: 'Add freeze' }).click();
-        const now = Date.now();
-        await dialog
-          .getByTestId('freeze-start')
-          .fill(new Date(now - 10 * 60_000).toISOString());
-        await dialog
-          .getByTestId('freeze-end')
-          .fill(new Date(now + 3 * 60 * 60_000).toISOString());
-        await dialog.getByTestId('freeze-reason').fill(freezeReason);
+      await step(
+        'fill in a freeze from now on in the target dialog',
+        async () => {
+          const dialog = await editTarget(page, target);
+          await dialog
+            .getByRole('checkbox', { name: 'Limit changes to change windows' })
+            .check();
+          await dialog.getByTestId('change-window-time-zone').fill('UTC');
+          await dialog.getByRole('button', { name: 'Add freeze' }).click();
+          const now = Date.now();
+          await dialog
+            .getByTestId('freeze-start')
+            .fill(new Date(now - 10 * 60_000).toISOString());
+          await dialog
+            .getByTestId('freeze-end')
+            .fill(new Date(now + 3 * 60 * 60_000).toISOString());
+          await dialog.getByTestId('freeze-reason').fill(freezeReason);
+        },
+      );
+      await step('save the target with its freeze', async () => {
+        const dialog = page.getByRole('dialog');
         await dialog.getByRole('button', { name: 'Save' }).click();
         await dialog.waitFor({ state: 'hidden' });
         await hasText(
