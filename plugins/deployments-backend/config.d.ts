@@ -61,6 +61,13 @@ export interface Config {
        */
       ownerSyncIntervalSeconds?: number;
     };
+    permissions?: {
+      /**
+       * How long a permission decision may take; a permission backend that
+       * does not answer in time is a denial, like one that fails. Default 5000.
+       */
+      timeoutMs?: number;
+    };
     /** Four-eyes approval on targets that require it. */
     approvals?: {
       /** How long a request, and the approval given to it, stays good. Default 1440 (a day). */

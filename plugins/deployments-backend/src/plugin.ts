@@ -204,7 +204,13 @@ export const deploymentsPlugin = createBackendPlugin({
               .catch(() => {});
           },
         });
-        const authorizer = ResourceAuthorizer.create({ permissions, logger });
+        const authorizer = ResourceAuthorizer.create({
+          permissions,
+          logger,
+          timeoutMs: config.getOptionalNumber(
+            'deployments.permissions.timeoutMs',
+          ),
+        });
         const placements = PlacementAuthorizer.create({ authorizer });
         const profileUse = ProfileAuthorizer.create({
           authorizer,

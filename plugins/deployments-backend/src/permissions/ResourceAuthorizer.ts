@@ -3,7 +3,11 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -20,19 +24,27 @@ import {
 
 /**
  * Every authorization decision of the plugin. Fails closed: an error from the
- * permission service is a denial, logged without the request's secrets.
+ * permission service, or no answer within `timeoutMs`, is a denial, logged
+ * without the request's secrets.
  */
 export class ResourceAuthorizer {
   private constructor(
     private readonly permissions: PermissionsService,
     private readonly logger: LoggerService,
+    private readonly timeoutMs: number,
   ) {}
 
   static create(options: {
     permissions: PermissionsService;
     logger: LoggerService;
+    /** How long a decision may take before it counts as a denial. Default 5000. */
+    timeoutMs?: number;
   }): ResourceAuthorizer {
-    return new ResourceAuthorizer(options.permissions, options.logger);
+    return new ResourceAuthorizer(
+      options.permissions,
+      options.logger,
+      options.timeoutMs ?? 5000,
+    );
   }
 
   /** Throws NotAllowedError unless the basic permission is granted. */
@@ -147,8 +159,20 @@ export class ResourceAuthorizer {
   }
 
   private async decide<T>(call: () => Promise<T[]>): Promise<T | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ServiceUnavailableError(
+              `no decision within ${this.timeoutMs} ms`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+    });
     try {
-      const [decision] = await call();
+      const [decision] = await Promise.race([call(), timeout]);
       return decision;
     } catch (error) {
       this.logger.warn(
@@ -157,6 +181,8 @@ export class ResourceAuthorizer {
         }`,
       );
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
