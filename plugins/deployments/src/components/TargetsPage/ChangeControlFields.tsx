@@ -255,6 +255,7 @@ export function ChangeControlFields(props: ChangeControlFieldsProps) {
                 })
               }
               placeholder="team-a-*"
+              helperText="A name or a glob"
               margin="dense"
               disabled={disabled}
               style={{ flex: 1 }}
@@ -441,7 +442,7 @@ export function ChangeControlFields(props: ChangeControlFieldsProps) {
                   helperText="ISO 8601 instant"
                   margin="dense"
                   disabled={disabled}
-                  style={{ flex: 1 }}
+                  style={{ flex: 3 }}
                   inputProps={{ 'data-testid': 'freeze-start' }}
                 />
                 <TextField
@@ -458,7 +459,7 @@ export function ChangeControlFields(props: ChangeControlFieldsProps) {
                   helperText="ISO 8601 instant, exclusive"
                   margin="dense"
                   disabled={disabled}
-                  style={{ flex: 1 }}
+                  style={{ flex: 3 }}
                   inputProps={{ 'data-testid': 'freeze-end' }}
                 />
                 <TextField
@@ -472,10 +473,10 @@ export function ChangeControlFields(props: ChangeControlFieldsProps) {
                     })
                   }
                   placeholder="Year-end freeze"
-                  helperText=" "
+                  helperText="Shown while the freeze lasts"
                   margin="dense"
                   disabled={disabled}
-                  style={{ flex: 2 }}
+                  style={{ flex: 4 }}
                   inputProps={{ 'data-testid': 'freeze-reason' }}
                 />
                 <RowRemoveButton
