@@ -37,6 +37,18 @@ export interface Config {
     helm?: {
       /** The helm CLI (3 or 4) to run; `helm` on PATH by default. */
       binary?: string;
+      /**
+       * At most this many helm processes at a time on each backend replica;
+       * further runs wait their turn, first come first served, and their
+       * operations say "waiting for a helm slot (position N)". Default 4.
+       */
+      maxConcurrent?: number;
+      /**
+       * A soft memory limit for each helm process, in MiB (Go's GOMEMLIMIT:
+       * helm collects garbage harder near it rather than being killed).
+       * None by default.
+       */
+      memoryLimitMiB?: number;
     };
     operations?: {
       /** How often a running operation proves its process is alive. Default 5. */

@@ -226,6 +226,12 @@ export const deploymentsPlugin = createBackendPlugin({
           catalog,
           running: found => operationStore.runningFor(found),
         });
+        // Decrypted kubeconfigs a crashed backend left behind go now, not at first use of helm.
+        HelmRunner.removeLeftovers({ logger }).catch(error =>
+          logger.warn(
+            `Could not remove leftover helm run directories: ${error}`,
+          ),
+        );
         // helm is found (and its version detected) on first use, so a
         // backend without helm still serves everything else.
         let helmRunner: Promise<HelmRunner> | undefined;
@@ -233,6 +239,12 @@ export const deploymentsPlugin = createBackendPlugin({
           helmRunner ??= HelmRunner.create({
             logger,
             helmBinary: config.getOptionalString('deployments.helm.binary'),
+            maxConcurrent: config.getOptionalNumber(
+              'deployments.helm.maxConcurrent',
+            ),
+            memoryLimitMiB: config.getOptionalNumber(
+              'deployments.helm.memoryLimitMiB',
+            ),
           }).catch(error => {
             helmRunner = undefined;
             throw error;

@@ -5,7 +5,6 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { credentialSecrets } from '../cluster/credentials';
 import { createRedactor, Redactor } from '../lib/redaction';
@@ -34,7 +33,13 @@ import {
   summarizeHelmError,
 } from './helmOutput';
 import { HelmVersion, parseHelmVersion } from './helmVersion';
-import { HelmWorkspace } from './HelmWorkspace';
+import { HelmSlots } from './HelmSlots';
+import {
+  defaultWorkRoot,
+  HelmWorkspace,
+  removeLeftoverWorkspaces,
+} from './HelmWorkspace';
+import { isProcessAlive } from './processGroups';
 import { HelmProcessResult, runHelmProcess } from './runHelmProcess';
 import { PostRenderCheck, PostRenderGuard } from './PostRenderGuard';
 
@@ -105,6 +110,7 @@ export interface HelmReadOptions {
 // helm exits promptly on SIGTERM unless it is rolling back, which needs the API server a while longer.
 const DEFAULT_TERMINATION_GRACE_SECONDS = 60;
 const READ_DEADLINE_SECONDS = 60;
+const DEFAULT_MAX_CONCURRENT = 4;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 interface RunSpec {
@@ -122,6 +128,8 @@ interface RunSpec {
   streamStdout: boolean;
   /** Runs helm with the post-render guard calling this check. */
   guard?: PostRenderCheck;
+  /** Changes the release: refused while an earlier helm on it may still run. */
+  writes?: boolean;
 }
 
 /** The paths #execute fills in for a run's arguments. */
@@ -146,6 +154,14 @@ export class HelmRunner {
   readonly #binary: string;
   readonly #workRoot: string;
   readonly #killGraceMs: number;
+  readonly #slots: HelmSlots;
+  readonly #memoryLimitMiB: number | undefined;
+  /**
+   * The helm process of each release's latest writing run on this replica,
+   * kept past the run while it may still be alive (a launcher that died
+   * with it running), so no second one writes the release meanwhile.
+   */
+  readonly #writers = new Map<string, number>();
 
   private constructor(options: {
     version: HelmVersion;
@@ -153,6 +169,8 @@ export class HelmRunner {
     binary: string;
     workRoot: string;
     killGraceMs: number;
+    slots: HelmSlots;
+    memoryLimitMiB?: number;
   }) {
     this.#helmVersion = options.version;
     this.version = { major: options.version.major, full: options.version.full };
@@ -160,6 +178,29 @@ export class HelmRunner {
     this.#binary = options.binary;
     this.#workRoot = options.workRoot;
     this.#killGraceMs = options.killGraceMs;
+    this.#slots = options.slots;
+    this.#memoryLimitMiB = options.memoryLimitMiB;
+  }
+
+  /**
+   * Removes the run directories (decrypted kubeconfigs and values) that a
+   * crashed backend left in the work root, killing any helm still running
+   * in one. {@link HelmRunner.create} does this too; the plugin also calls
+   * it at start-up, before helm is first used.
+   */
+  static async removeLeftovers(options: {
+    logger: LoggerService;
+    workRoot?: string;
+  }): Promise<void> {
+    const workRoot = options.workRoot ?? (await defaultWorkRoot());
+    const removed = await removeLeftoverWorkspaces(workRoot);
+    if (removed.length > 0) {
+      options.logger.warn(
+        `Removed ${removed.length} helm run director${
+          removed.length === 1 ? 'y' : 'ies'
+        } a crashed backend left in ${workRoot}: ${removed.join(', ')}`,
+      );
+    }
   }
 
   /**
@@ -171,16 +212,36 @@ export class HelmRunner {
     logger: LoggerService;
     /** Defaults to `helm` on PATH. */
     helmBinary?: string;
-    /** Where the private run directories are created; defaults to the OS temp dir. */
+    /**
+     * Where the private run directories are created; defaults to /dev/shm
+     * when writable (memory-backed), else the OS temp dir.
+     */
     workRoot?: string;
     /** How long helm may clean up after SIGTERM before SIGKILL (default 60 s). */
     terminationGraceSeconds?: number;
+    /** At most this many helm processes at a time; the rest queue (default 4). */
+    maxConcurrent?: number;
+    /** helm's soft memory limit (Go's GOMEMLIMIT), in MiB; none by default. */
+    memoryLimitMiB?: number;
   }): Promise<HelmRunner> {
     const binary = options.helmBinary ?? 'helm';
-    const workRoot = options.workRoot ?? tmpdir();
+    const workRoot = options.workRoot ?? (await defaultWorkRoot());
     const killGraceMs =
       (options.terminationGraceSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS) *
       1000;
+    const slots = HelmSlots.create({
+      max: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
+    });
+    const memoryLimitMiB = options.memoryLimitMiB;
+    if (
+      memoryLimitMiB !== undefined &&
+      (!Number.isInteger(memoryLimitMiB) || memoryLimitMiB < 1)
+    ) {
+      throw new InputError(
+        `deployments.helm.memoryLimitMiB must be a positive integer, not ${memoryLimitMiB}`,
+      );
+    }
+    await HelmRunner.removeLeftovers({ logger: options.logger, workRoot });
     const workspace = await HelmWorkspace.create(workRoot);
     let result: HelmProcessResult;
     try {
@@ -213,6 +274,8 @@ export class HelmRunner {
       binary,
       workRoot,
       killGraceMs,
+      slots,
+      memoryLimitMiB,
     });
   }
 
@@ -270,6 +333,7 @@ export class HelmRunner {
   ): Promise<HelmReleaseStatus> {
     const result = await this.#run({
       command: 'upgrade',
+      writes: true,
       target,
       chart,
       values,
@@ -354,6 +418,7 @@ export class HelmRunner {
   ): Promise<HelmReleaseStatus> {
     await this.#run({
       command: 'rollback',
+      writes: true,
       target,
       buildArgs: () =>
         rollbackArguments(this.#helmVersion, {
@@ -389,6 +454,7 @@ export class HelmRunner {
   ): Promise<void> {
     await this.#run({
       command: 'uninstall',
+      writes: true,
       target,
       buildArgs: () =>
         uninstallArguments(this.#helmVersion, {
@@ -588,20 +654,52 @@ export class HelmRunner {
       impersonate: undefined,
     }).toKubeconfigYaml();
     const redact = this.#redactor(target, spec.secretValues);
-    if (spec.signal?.aborted) {
-      const result: HelmProcessResult = {
+    const cancelled = (): { result: HelmProcessResult; redact: Redactor } => ({
+      result: {
         stdout: '',
         stderr: '',
         cancelled: true,
         timedOut: false,
         outputTooLarge: false,
-      };
-      return { result, redact };
+      },
+      redact,
+    });
+    if (spec.signal?.aborted) {
+      return cancelled();
+    }
+    const writer = `${target.namespace}/${target.releaseName}`;
+    if (spec.writes) {
+      this.#refuseWhileWriterAlive(writer);
     }
 
-    const workspace = await HelmWorkspace.create(this.#workRoot);
+    // Nothing is decrypted to disk while waiting for a slot.
+    const release = await this.#slots.acquire({
+      signal: spec.signal,
+      onPosition: position =>
+        spec.onLine?.(`waiting for a helm slot (position ${position})`),
+    });
+    if (!release) {
+      return cancelled();
+    }
+    if (spec.writes) {
+      // Another run on the release may have started while this one waited.
+      try {
+        this.#refuseWhileWriterAlive(writer);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    }
+    let workspace: HelmWorkspace;
+    try {
+      workspace = await HelmWorkspace.create(this.#workRoot);
+    } catch (error) {
+      release();
+      throw error;
+    }
     const started = Date.now();
     let guard: PostRenderGuard | undefined;
+    let pid: number | undefined;
     try {
       if (spec.guard) {
         guard = await PostRenderGuard.open(workspace.path, spec.guard);
@@ -648,6 +746,16 @@ export class HelmRunner {
           env: {
             ...workspace.environment(kubeconfigPath),
             ...guard?.environment(this.#helmVersion),
+            // A soft limit the Go runtime honours by collecting harder.
+            ...(this.#memoryLimitMiB !== undefined && {
+              GOMEMLIMIT: `${this.#memoryLimitMiB}MiB`,
+            }),
+          },
+          onSpawn: spawned => {
+            pid = spawned;
+            if (spec.writes) {
+              this.#writers.set(writer, spawned);
+            }
           },
           cwd: workspace.path,
           signal: spec.signal,
@@ -672,9 +780,34 @@ export class HelmRunner {
       );
       return { result, redact, guard };
     } finally {
+      if (spec.writes && pid !== undefined) {
+        if (isProcessAlive(pid)) {
+          this.#logger.error(
+            `helm ${spec.command} of ${target.releaseName} in ${target.namespace} (pid ${pid}) could not be stopped; no other helm may write the release on this backend while it runs`,
+          );
+        } else if (this.#writers.get(writer) === pid) {
+          this.#writers.delete(writer);
+        }
+      }
+      release();
       await guard?.close();
       await workspace.dispose();
     }
+  }
+
+  /** @throws ConflictError while an earlier writing helm on the release still runs here */
+  #refuseWhileWriterAlive(writer: string) {
+    const pid = this.#writers.get(writer);
+    if (pid === undefined) {
+      return;
+    }
+    if (!isProcessAlive(pid)) {
+      this.#writers.delete(writer);
+      return;
+    }
+    throw new ConflictError(
+      `an earlier helm process (pid ${pid}) still runs on release ${writer} on this backend; refusing to start another until it has ended`,
+    );
   }
 
   #failure(

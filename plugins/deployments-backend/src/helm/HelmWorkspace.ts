@@ -1,8 +1,77 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import {
+  access,
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  isTaggedProcessAlive,
+  killProcessesWorkingIn,
+  processTag,
+} from './processGroups';
 
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
+/** Every run directory's name starts with this, then the owning process's tag and a dash. */
+const PREFIX = 'kubedeploy-helm-';
+/** `kubedeploy-helm-<pid>[.<start time>]-<mkdtemp's six characters>` */
+const RUN_DIR_NAME = /^kubedeploy-helm-(\d+(?:\.\d+)?)-[A-Za-z0-9]{6}$/;
+const MEMORY_BACKED = '/dev/shm';
+
+/**
+ * Where run directories go by default: memory-backed `/dev/shm` when it is
+ * there and writable (decrypted kubeconfigs never reach a disk, and a
+ * crashed host keeps none), else the OS temp directory.
+ */
+export async function defaultWorkRoot(): Promise<string> {
+  try {
+    if ((await stat(MEMORY_BACKED)).isDirectory()) {
+      await access(MEMORY_BACKED, constants.W_OK | constants.X_OK);
+      return MEMORY_BACKED;
+    }
+  } catch {
+    // Not there, or not ours to write.
+  }
+  return tmpdir();
+}
+
+/**
+ * Removes the run directories a crashed backend left in `root` (its
+ * kubeconfigs and values were decrypted), first killing any process still
+ * working in one. Only directories of this user whose name says they are
+ * run directories of a process that no longer runs are touched; anything
+ * else in `root` (which may be shared, like /dev/shm) is left alone.
+ * Returns the names removed.
+ */
+export async function removeLeftoverWorkspaces(
+  root: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const uid = process.getuid?.();
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const owner = RUN_DIR_NAME.exec(name)?.[1];
+    if (owner === undefined || isTaggedProcessAlive(owner)) {
+      continue;
+    }
+    const path = join(root, name);
+    const info = await lstat(path).catch(() => undefined);
+    if (!info?.isDirectory() || (uid !== undefined && info.uid !== uid)) {
+      continue;
+    }
+    await killProcessesWorkingIn(path);
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+    removed.push(name);
+  }
+  return removed;
+}
 
 /**
  * A private (0700) directory for one helm run: the kubeconfig, values and
@@ -19,7 +88,10 @@ export class HelmWorkspace {
 
   static async create(root: string): Promise<HelmWorkspace> {
     // mkdtemp creates 0700 already; chmod makes that independent of umask quirks.
-    const path = await mkdtemp(join(root, 'kubedeploy-helm-'));
+    // The name says which process owns it, so a later start-up can remove it after a crash.
+    const path = await mkdtemp(
+      join(root, `${PREFIX}${processTag() ?? process.pid}-`),
+    );
     const workspace = new HelmWorkspace(path);
     try {
       await chmod(path, PRIVATE_DIR);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isProcessAlive } from './processGroups';
 import { LaunchedProcess, launchProcess } from './processLauncher';
 
 jest.setTimeout(30_000);
@@ -35,6 +36,20 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+/** The process group of a process, from /proc. */
+function processGroupOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
+
 describe('launchProcess', () => {
   it('starts processes from a launcher, not from the backend process', async () => {
     const launched = shell('echo "$PPID"; exit 3');
@@ -46,17 +61,43 @@ describe('launchProcess', () => {
     expect(parentOf(parent)).toBe(process.pid);
   });
 
-  it('closes what was running when the launcher dies, and starts a new one on the next use', async () => {
-    const sleeper = shell('exec sleep 30');
+  it('kills what was running when the launcher dies, reports it ended only then, and starts a new launcher on the next use', async () => {
+    // A child of the program too: the whole process group must go.
+    const sleeper = shell('sleep 60 & echo "$!"; wait');
+    let grandchild: number | undefined;
+    sleeper.on('stdout', chunk => {
+      grandchild ??= Number(chunk.toString().trim());
+    });
     const sleeperPid = await started(sleeper);
+    await waitFor(() => grandchild !== undefined);
     const launcherPid = parentOf(sleeperPid);
     const outcome = finished(sleeper);
+    // Only the launcher: the test's (the backend's) process lives on.
     process.kill(launcherPid, 'SIGKILL');
     expect(await outcome).toMatchObject({ code: null, signal: 'SIGKILL' });
-    process.kill(sleeperPid, 'SIGTERM');
+    expect(isProcessAlive(sleeperPid)).toBe(false);
+    await waitFor(() => !isProcessAlive(grandchild!));
 
     const next = shell('echo again');
     expect(await finished(next)).toMatchObject({ code: 0, stdout: 'again\n' });
+  });
+
+  it('runs each program as the leader of its own process group, killed with the group on SIGKILL', async () => {
+    const launched = shell('sleep 60 & echo "$!"; wait');
+    let grandchild: number | undefined;
+    launched.on('stdout', chunk => {
+      grandchild ??= Number(chunk.toString().trim());
+    });
+    const pid = await started(launched);
+    await waitFor(() => grandchild !== undefined);
+    expect(processGroupOf(pid)).toBe(pid);
+    expect(processGroupOf(grandchild!)).toBe(pid);
+    // Not the launcher's group, nor the backend's.
+    expect(processGroupOf(parentOf(pid))).not.toBe(processGroupOf(process.pid));
+    const outcome = finished(launched);
+    launched.kill('SIGKILL');
+    expect(await outcome).toMatchObject({ signal: 'SIGKILL' });
+    await waitFor(() => !isProcessAlive(grandchild!));
   });
 
   it('reports a program that cannot be started', async () => {

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { killProcessGroup, waitUntilGone } from './processGroups';
 
 /** What {@link launchProcess} starts: a program, its arguments and its whole environment. */
 export interface LaunchRequest {
@@ -37,22 +38,74 @@ export interface LaunchedProcess {
  * spawning; the backend only exchanges messages with it.
  *
  * The launcher is plain JavaScript run with `node -e`, so it needs no file
- * of its own in the built package. It exits when the backend goes away,
- * like a pipe closing would end the processes it started.
+ * of its own in the built package.
+ *
+ * A helm process must never outlive the backend that runs it: once the
+ * operation is marked failed or interrupted and its lock freed, a second
+ * helm could write the same release. So, on Linux:
+ * - each process leads its own process group (`detached`), so that it and
+ *   whatever it started (post-renderers, plugins) can be killed together;
+ * - it is started through `setpriv --pdeathsig KILL` when util-linux has it,
+ *   so the kernel kills it the moment the launcher dies, however it died;
+ * - the launcher SIGKILLs every group it started when the backend goes away
+ *   (the IPC channel closes, whether the backend exited or was killed); it
+ *   is itself detached, so a signal to the backend's group leaves it alive
+ *   long enough to do that;
+ * - the backend SIGKILLs the groups the launcher reported when the launcher
+ *   dies, and reports those runs as ended only once they are gone.
  */
 const LAUNCHER_SOURCE = `
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
+const { accessSync, constants, statSync } = require('node:fs');
+const { delimiter, join, resolve: resolvePath } = require('node:path');
 const children = new Map();
 const send = message => { if (process.connected) process.send(message); };
+const executable = file => {
+  try { accessSync(file, constants.X_OK); return statSync(file).isFile(); } catch { return false; }
+};
+// The program as exec would find it on PATH; undefined when it would not.
+const resolve = (binary, path, cwd) => {
+  if (binary.includes('/')) {
+    const file = resolvePath(cwd || '/', binary);
+    return executable(file) ? file : undefined;
+  }
+  for (const dir of (path || '').split(delimiter)) {
+    if (dir && executable(join(dir, binary))) return join(dir, binary);
+  }
+  return undefined;
+};
+const setpriv = (() => {
+  if (process.platform !== 'linux') return undefined;
+  const found = resolve('setpriv', process.env.PATH);
+  if (!found) return undefined;
+  const probe = spawnSync(found, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
+  return probe.status === 0 ? found : undefined;
+})();
+const killGroup = (child, signal) => {
+  try { process.kill(-child.pid, signal); } catch { try { child.kill(signal); } catch {} }
+};
 process.on('message', message => {
   if (message.type === 'kill') {
-    children.get(message.id)?.kill(message.signal);
+    const child = children.get(message.id);
+    if (!child || child.pid === undefined) return;
+    // SIGTERM to helm alone (it rolls back, and needs its post-renderer for nothing then);
+    // SIGKILL to everything it started.
+    if (message.signal === 'SIGKILL') killGroup(child, 'SIGKILL');
+    else child.kill(message.signal);
     return;
   }
   const { id, binary, args, env, cwd } = message;
+  const program = resolve(binary, env.PATH, cwd);
+  if (!program) {
+    send({ type: 'error', id, message: 'spawn ' + binary + ' ENOENT', code: 'ENOENT' });
+    return;
+  }
+  const [file, argv] = setpriv
+    ? [setpriv, ['--pdeathsig', 'KILL', '--', program, ...args]]
+    : [program, args];
   let child;
   try {
-    child = spawn(binary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   } catch (error) {
     send({ type: 'error', id, message: String(error && error.message), code: error && error.code });
     return;
@@ -72,7 +125,13 @@ process.on('message', message => {
     send({ type: 'close', id, code, signal });
   });
 });
-process.on('disconnect', () => process.exit(0));
+// The backend went away (exited or killed): nothing it started may go on.
+process.on('disconnect', () => {
+  for (const child of children.values()) {
+    if (child.pid !== undefined) killGroup(child, 'SIGKILL');
+  }
+  process.exit(0);
+});
 `;
 
 type LauncherMessage =
@@ -102,6 +161,7 @@ class LaunchedViaLauncher extends EventEmitter implements LaunchedProcess {
 class Launcher {
   private readonly inFlight = new Map<number, LaunchedViaLauncher>();
   private nextId = 1;
+  private isLost = false;
 
   private constructor(private readonly child: ChildProcess) {
     child.on('message', message => this.receive(message as LauncherMessage));
@@ -119,6 +179,8 @@ class Launcher {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         serialization: 'advanced',
         env: { PATH: process.env.PATH ?? '' },
+        // Its own group: a signal to the backend's group leaves it alive to kill what it started.
+        detached: true,
         windowsHide: true,
       },
     );
@@ -126,14 +188,15 @@ class Launcher {
   }
 
   get alive(): boolean {
-    return this.child.connected && this.child.exitCode === null;
+    return !this.isLost && this.child.connected && this.child.exitCode === null;
   }
 
   launch(request: LaunchRequest): LaunchedProcess {
     const id = this.nextId++;
-    const launched = new LaunchedViaLauncher(signal =>
-      this.child.send({ type: 'kill', id, signal }),
-    );
+    const launched = new LaunchedViaLauncher(signal => {
+      // A lost launcher's runs are being killed already.
+      if (!this.isLost) this.child.send({ type: 'kill', id, signal });
+    });
     this.inFlight.set(id, launched);
     this.busy();
     this.child.send({ type: 'spawn', id, ...request });
@@ -165,12 +228,28 @@ class Launcher {
     }
   }
 
-  /** The launcher died: what it ran is gone with its pipes, as if killed. */
+  /**
+   * The launcher died: what it started must die too, before its runs are
+   * reported as ended (only then may an operation count as finished and
+   * its release as free). Each run leads its own process group.
+   */
   private lost() {
-    for (const [id, launched] of this.inFlight) {
-      this.settle(id);
-      launched.emit('close', null, 'SIGKILL');
+    if (this.isLost) return;
+    this.isLost = true;
+    const runs = [...this.inFlight];
+    const pids = runs
+      .map(([, launched]) => launched.pid)
+      .filter((pid): pid is number => pid !== undefined);
+    for (const pid of pids) {
+      killProcessGroup(pid, 'SIGKILL');
     }
+    void waitUntilGone(pids, LOST_KILL_WAIT_MS).then(() => {
+      for (const [id, launched] of runs) {
+        if (!this.inFlight.has(id)) continue;
+        this.settle(id);
+        launched.emit('close', null, 'SIGKILL');
+      }
+    });
   }
 
   private settle(id: number) {
@@ -192,6 +271,9 @@ class Launcher {
     (this.child.channel as { unref?(): void } | undefined)?.unref?.();
   }
 }
+
+// How long a lost launcher's runs may take to die before they are reported ended anyway.
+const LOST_KILL_WAIT_MS = 5_000;
 
 let launcher: Launcher | undefined;
 

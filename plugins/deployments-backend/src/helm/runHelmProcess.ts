@@ -18,6 +18,8 @@ export interface HelmProcessOptions {
   onStderrLine?: (line: string) => void;
   /** Larger output is a failure, so a hostile chart cannot fill memory. */
   maxStdoutBytes?: number;
+  /** Called once helm runs, with its pid (which is also its process group's). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface HelmProcessResult {
@@ -32,6 +34,8 @@ export interface HelmProcessResult {
   timedOut: boolean;
   /** Stopped because stdout was larger than allowed. */
   outputTooLarge: boolean;
+  /** The process's pid, when it started. */
+  pid?: number;
 }
 
 const DEFAULT_MAX_STDOUT_BYTES = 64 * 1024 * 1024;
@@ -100,6 +104,10 @@ export function runHelmProcess(
     }, options.deadlineMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
+    child.on('spawn', () => {
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    });
+
     const stdoutLines = lineSplitter(options.onStdoutLine);
     const stderrLines = lineSplitter(options.onStderrLine);
     child.on('stdout', (chunk: Buffer) => {
@@ -143,6 +151,7 @@ export function runHelmProcess(
         cancelled,
         timedOut,
         outputTooLarge,
+        ...(child.pid !== undefined && { pid: child.pid }),
       });
     });
   });
