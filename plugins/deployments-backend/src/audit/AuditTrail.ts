@@ -5,7 +5,8 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { DatabaseAuditStore } from './DatabaseAuditStore';
+import { ServiceUnavailableError } from '@backstage/errors';
+import { AuditEntry, DatabaseAuditStore } from './DatabaseAuditStore';
 
 export interface AuditedAction {
   /** Kebab-case, e.g. `target-create`. */
@@ -44,6 +45,14 @@ export class AuditTrail {
   /**
    * Runs an audited action. `resultMeta` adds facts known only afterwards,
    * e.g. the id of the operation a request started.
+   *
+   * Mutations fail closed: their entry is written before `fn` runs and the
+   * action is refused (ServiceUnavailableError, 503) when it cannot be, so
+   * nothing changes that the trail does not show. The entry is then settled
+   * with the outcome; if only that last write fails the change stands (it
+   * is committed) and the entry says its outcome was not recorded. Reads are
+   * not held up by the trail: a denied or failed read whose copy cannot be
+   * stored is logged, and the auditor service still has the event.
    */
   async run<T>(
     action: AuditedAction,
@@ -60,32 +69,79 @@ export class AuditTrail {
       request: action.request,
       meta,
     });
+    let entryId: number | undefined;
+    if (action.kind !== 'read') {
+      try {
+        entryId = await this.store.begin({
+          occurredAt: new Date().toISOString(),
+          actor: actorOf(action.credentials),
+          eventId: action.eventId,
+          subject: action.subject,
+          meta: action.meta,
+        });
+      } catch (error) {
+        this.logger.error(
+          `Could not store audit entry ${action.eventId}, refusing it: ${
+            (error as Error).message
+          }`,
+        );
+        const refused = new ServiceUnavailableError(
+          `The audit trail cannot be written, so ${action.eventId} was refused and nothing was changed; try again later`,
+        );
+        await event.fail({ error: refused, meta });
+        throw refused;
+      }
+    }
     try {
       const result = await fn();
       const extra = resultMeta?.(result);
       await event.success({ meta: { ...meta, ...extra } });
-      if (action.kind !== 'read') {
-        await this.record(
-          extra ? { ...action, meta: { ...action.meta, ...extra } } : action,
-          'succeeded',
-        );
+      if (entryId !== undefined) {
+        await this.settle(entryId, action, {
+          outcome: 'succeeded',
+          meta: extra ? { ...action.meta, ...extra } : action.meta,
+        });
       }
       return result;
     } catch (error) {
       const e = error as Error;
       await event.fail({ error: e, meta });
-      await this.record(
-        action,
-        e.name === 'NotAllowedError' ? 'denied' : 'failed',
-        `${e.name}: ${e.message}`,
-      );
+      const outcome = {
+        outcome: e.name === 'NotAllowedError' ? 'denied' : 'failed',
+        message: `${e.name}: ${e.message}`.slice(0, 2000),
+        meta: action.meta,
+      } as const;
+      if (entryId !== undefined) {
+        await this.settle(entryId, action, outcome);
+      } else {
+        await this.record(action, outcome.outcome, outcome.message);
+      }
       throw error;
+    }
+  }
+
+  private async settle(
+    entryId: number,
+    action: AuditedAction,
+    outcome: Pick<AuditEntry, 'outcome' | 'message' | 'meta'>,
+  ) {
+    try {
+      await this.store.settle(entryId, outcome);
+    } catch (error) {
+      // The action already happened (or failed); its entry says the outcome is unknown.
+      this.logger.error(
+        `Could not store the outcome of audit entry ${entryId} (${
+          action.eventId
+        }): ${(error as Error).message}`,
+      );
     }
   }
 
   /**
    * The outcome of background work (an operation) that a request started:
-   * recorded for the actor who started it, with no request to attach.
+   * recorded for the actor who started it, with no request to attach. The
+   * work has already happened and the request that started it has its own
+   * entry, so a failed copy is logged rather than thrown.
    */
   async recordOutcome(entry: {
     eventId: string;
@@ -142,7 +198,8 @@ export class AuditTrail {
         meta: action.meta,
       });
     } catch (error) {
-      // The auditor already has the event; a failed copy must not fail the request.
+      // Only reads get here: the auditor already has the event, and a failed
+      // copy must not fail a read.
       this.logger.error(
         `Could not store audit entry ${action.eventId}: ${
           (error as Error).message

@@ -24,6 +24,9 @@ export interface AuditQuery {
 
 const TABLE = 'deployments_audit_events';
 
+const UNSETTLED_MESSAGE =
+  'Outcome not recorded: the action started, but its outcome could not be stored (the backend stopped or the audit store failed); it may have taken effect';
+
 /** The audit trail in the plugin's database. */
 export class DatabaseAuditStore {
   private constructor(private readonly db: Knex) {}
@@ -42,6 +45,43 @@ export class DatabaseAuditStore {
       message: entry.message ?? null,
       meta: entry.meta ? JSON.stringify(entry.meta) : null,
     });
+  }
+
+  /**
+   * Records that an action is starting, before it changes anything, and
+   * returns the entry's id for {@link DatabaseAuditStore.settle}. Until
+   * settled the entry reads as failed with a message saying its outcome was
+   * never recorded, which is what it means when the process stops first.
+   */
+  async begin(
+    entry: Omit<AuditEntry, 'id' | 'outcome' | 'message'>,
+  ): Promise<number> {
+    const [row] = await this.db(TABLE)
+      .insert({
+        occurred_at: entry.occurredAt,
+        actor: entry.actor,
+        event_id: entry.eventId,
+        subject: entry.subject ?? null,
+        outcome: 'failed',
+        message: UNSETTLED_MESSAGE,
+        meta: entry.meta ? JSON.stringify(entry.meta) : null,
+      })
+      .returning('id');
+    return Number(typeof row === 'object' ? row.id : row);
+  }
+
+  /** Records the outcome of an entry made by {@link DatabaseAuditStore.begin}. */
+  async settle(
+    id: number,
+    outcome: Pick<AuditEntry, 'outcome' | 'message' | 'meta'>,
+  ): Promise<void> {
+    await this.db(TABLE)
+      .where({ id })
+      .update({
+        outcome: outcome.outcome,
+        message: outcome.message ?? null,
+        meta: outcome.meta ? JSON.stringify(outcome.meta) : null,
+      });
   }
 
   async list(query: AuditQuery): Promise<Array<AuditEntry & { id: number }>> {
