@@ -14,7 +14,7 @@ import { ChangeWindowGate } from './changeWindows/ChangeWindowGate';
 import { ChartService } from './charts/ChartService';
 import { DatabaseChartStore } from './charts/DatabaseChartStore';
 import { RegistryCredentialService } from './charts/RegistryCredentialService';
-import { createOutboundPolicy } from './charts/oci/outboundPolicy';
+import { outboundPoliciesFromConfig } from './charts/oci/outboundPoliciesFromConfig';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
 import { migrateDatabase } from './database/migrateDatabase';
 import { DatabaseKeyringStore } from './keyring/DatabaseKeyringStore';
@@ -88,6 +88,7 @@ export const deploymentsPlugin = createBackendPlugin({
         auth: coreServices.auth,
         scheduler: coreServices.scheduler,
         lifecycle: coreServices.rootLifecycle,
+        discovery: coreServices.discovery,
         catalog: catalogServiceRef,
         signals: signalsServiceRef,
         notifications: notificationService,
@@ -104,16 +105,17 @@ export const deploymentsPlugin = createBackendPlugin({
         auth,
         scheduler,
         lifecycle,
+        discovery,
         catalog,
         signals,
         notifications,
       }) {
         const db = await migrateDatabase(database);
 
-        const backendHost = new URL(
-          config.getOptionalString('backend.baseUrl') ??
-            'http://localhost:7007',
-        ).host;
+        const outbound = outboundPoliciesFromConfig({
+          config,
+          ownBaseUrl: await discovery.getBaseUrl('deployments'),
+        });
         const planStore = DatabasePlanStore.create(db);
         const profileStore = DatabaseProfileStore.create(db);
         const keyring = KeyringService.create({
@@ -121,14 +123,6 @@ export const deploymentsPlugin = createBackendPlugin({
           logger,
         });
         const secrets = SecretsService.create({ keyring });
-        // The kube client makes its own connections, so targets get the
-        // pre-request check; chart downloads are also checked at connect.
-        const targetPolicy = createOutboundPolicy({
-          allow: config.getOptionalStringArray('deployments.targets.allow'),
-          deny: config.getOptionalStringArray('deployments.targets.deny'),
-          allowLoopback: true,
-          ownHosts: [backendHost],
-        });
         const targets = TargetService.create({
           store: DatabaseTargetStore.create(db),
           secrets,
@@ -136,16 +130,11 @@ export const deploymentsPlugin = createBackendPlugin({
             'deployments.inCluster.serviceAccountDir',
           ),
           usage: targetId => planStore.idsUsing('target_id', targetId),
-          // Clusters live on private networks and, in development, on
-          // loopback; link-local and metadata addresses never host one.
-          checkUrl: url => targetPolicy.check(url),
+          checkUrl: url => outbound.targets.check(url),
+          checkUrlOnWrite: url =>
+            outbound.targets.check(url, { unresolved: 'allow' }),
         });
         const auditStore = DatabaseAuditStore.create(db);
-        const outbound = config.getOptionalConfig('deployments.registries');
-        const plainHttpHosts =
-          outbound?.getOptionalStringArray('plainHttpHosts') ?? [];
-        const allowLoopback =
-          outbound?.getOptionalBoolean('allowLoopback') ?? false;
         const registries = RegistryCredentialService.create({ db, secrets });
         const charts = ChartService.create({
           store: DatabaseChartStore.create(db),
@@ -160,18 +149,8 @@ export const deploymentsPlugin = createBackendPlugin({
               ...plans.map(p => `plan ${p}`),
             ];
           },
-          outboundPolicy: createOutboundPolicy({
-            allow: outbound?.getOptionalStringArray('allow'),
-            deny: outbound?.getOptionalStringArray('deny'),
-            allowLoopback,
-            ownHosts: [backendHost],
-          }),
-          // Plain http only for loopback registries (when loopback is allowed
-          // at all) or hosts configuration explicitly marks insecure.
-          allowPlainHttp: host =>
-            plainHttpHosts.includes(host) ||
-            (allowLoopback &&
-              /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host)),
+          outboundPolicy: outbound.registries,
+          allowPlainHttp: outbound.allowPlainHttp,
         });
 
         const profiles = ProfileService.create({

@@ -295,6 +295,7 @@ export class ChartService {
       allowPlainHttp: this.options.allowPlainHttp,
       checkUrl: target => this.options.outboundPolicy.check(target),
       connectLookup: this.options.outboundPolicy.lookup,
+      connectCheck: this.options.outboundPolicy.checkConnection,
     });
   }
 
@@ -304,6 +305,7 @@ export class ChartService {
       allowPlainHttp: this.options.allowPlainHttp,
       checkUrl: target => this.options.outboundPolicy.check(target),
       connectLookup: this.options.outboundPolicy.lookup,
+      connectCheck: this.options.outboundPolicy.checkConnection,
     });
   }
 }

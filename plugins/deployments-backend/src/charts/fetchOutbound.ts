@@ -4,7 +4,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import type { LookupFunction } from 'node:net';
-import { Agent, fetch, Headers, Response } from 'undici';
+import { Agent, buildConnector, fetch, Headers, Response } from 'undici';
 import { OUTBOUND_POLICY_REFUSED } from './oci/outboundPolicy';
 
 /** How {@link fetchOutbound} may reach a URL and what it may bring back. */
@@ -18,6 +18,12 @@ export interface OutboundFetchOptions {
    * `lookup`), so they go only to addresses the policy accepted.
    */
   connectLookup?: LookupFunction;
+  /**
+   * Checks the address and port each new connection actually reached (the
+   * policy's `checkConnection`): the reason it is refused, or undefined. A
+   * refused connection is closed before anything is sent on it.
+   */
+  connectCheck?: (address: string, port: number) => Promise<string | undefined>;
   /** For the whole exchange: redirects and the body included. */
   timeoutMs: number;
   /** Largest body read; a bigger declared or streamed body is refused. */
@@ -42,21 +48,70 @@ export interface OutboundResponse {
 const DEFAULT_MAX_REDIRECTS = 5;
 
 // One connection pool per lookup: keep-alive across a registration's
-// requests, and every new connection resolved through that lookup.
+// requests, and every new connection resolved through that lookup and checked
+// for the address it reached.
 const agents = new WeakMap<LookupFunction, Agent>();
 let defaultAgent: Agent | undefined;
 
-function agentFor(lookup: LookupFunction | undefined): Agent {
+function agentFor(
+  lookup: LookupFunction | undefined,
+  connectCheck: OutboundFetchOptions['connectCheck'],
+): Agent {
   if (!lookup) {
     defaultAgent ??= new Agent();
     return defaultAgent;
   }
   let agent = agents.get(lookup);
   if (!agent) {
-    agent = new Agent({ connect: { lookup } });
+    agent = new Agent({ connect: checkedConnector(lookup, connectCheck) });
     agents.set(lookup, agent);
   }
   return agent;
+}
+
+/**
+ * Connects through the policy's lookup, then checks the socket's remote
+ * address and port: the address actually connected to, whatever the URL
+ * spelled (an IP literal never goes through a lookup).
+ */
+function checkedConnector(
+  lookup: LookupFunction,
+  connectCheck: OutboundFetchOptions['connectCheck'],
+): buildConnector.connector {
+  const connect = buildConnector({ lookup });
+  return (options, callback) => {
+    connect(options, (error, socket) => {
+      if (error || !socket || !connectCheck) {
+        (callback as (e: Error | null, s: typeof socket) => void)(
+          error,
+          socket,
+        );
+        return;
+      }
+      const address = socket.remoteAddress ?? '';
+      const port = socket.remotePort ?? 0;
+      connectCheck(address, port).then(
+        why => {
+          if (why) {
+            socket.destroy();
+            callback(
+              Object.assign(
+                new Error(`Refusing to connect to ${options.hostname}: ${why}`),
+                { code: OUTBOUND_POLICY_REFUSED },
+              ),
+              null,
+            );
+          } else {
+            callback(null, socket);
+          }
+        },
+        checkError => {
+          socket.destroy();
+          callback(checkError as Error, null);
+        },
+      );
+    });
+  };
 }
 
 /**
@@ -102,7 +157,7 @@ export async function fetchOutbound(
         headers,
         redirect: 'manual',
         signal,
-        dispatcher: agentFor(options.connectLookup),
+        dispatcher: agentFor(options.connectLookup, options.connectCheck),
       });
     } catch (error) {
       throw networkError(error, url, options);

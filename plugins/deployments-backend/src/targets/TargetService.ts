@@ -92,6 +92,7 @@ export class TargetService {
     private readonly usage: TargetUsageLookup,
     private readonly auth: TargetAuthStrategies,
     private readonly checkUrl: (url: URL) => Promise<void>,
+    private readonly checkUrlOnWrite: (url: URL) => Promise<void>,
   ) {}
 
   static create(options: {
@@ -104,6 +105,12 @@ export class TargetService {
      * link-local and cloud-metadata addresses are never a cluster.
      */
     checkUrl?: (url: URL) => Promise<void>;
+    /**
+     * The same policy when an API server URL is stored, so a refused address
+     * is refused with its reason at once rather than at first use. Defaults
+     * to `checkUrl`.
+     */
+    checkUrlOnWrite?: (url: URL) => Promise<void>;
   }): TargetService {
     return new TargetService(
       options.store,
@@ -113,6 +120,7 @@ export class TargetService {
         inClusterServiceAccountDir: options.inClusterServiceAccountDir,
       }),
       options.checkUrl ?? (async () => {}),
+      options.checkUrlOnWrite ?? options.checkUrl ?? (async () => {}),
     );
   }
 
@@ -185,6 +193,7 @@ export class TargetService {
       now,
     );
     this.validateComplete(withCredentials);
+    await this.checkServerUrl(withCredentials);
     await this.store.insert(withCredentials);
     return toApiTarget(withCredentials);
   }
@@ -236,6 +245,7 @@ export class TargetService {
       );
     }
     this.validateComplete(next);
+    await this.checkServerUrl(next, current);
     await this.store.replace(next, current.revision);
     return toApiTarget(next);
   }
@@ -259,8 +269,22 @@ export class TargetService {
       now,
     );
     this.validateComplete(next);
+    await this.checkServerUrl(next, current);
     await this.store.replace(next, current.revision);
     return toApiTarget(next);
+  }
+
+  /**
+   * The outbound policy on a new or changed API server URL, when the target
+   * connects to the URL it stores (not in-cluster ones).
+   */
+  private async checkServerUrl(target: StoredTarget, before?: StoredTarget) {
+    if (
+      this.auth.for(target.authKind).checksServerUrl &&
+      target.apiServerUrl !== before?.apiServerUrl
+    ) {
+      await this.checkUrlOnWrite(new URL(target.apiServerUrl));
+    }
   }
 
   async delete(name: string): Promise<void> {

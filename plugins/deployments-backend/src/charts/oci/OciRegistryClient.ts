@@ -42,6 +42,8 @@ export interface OciRegistryClientOptions {
   checkUrl?: (url: URL) => Promise<void>;
   /** The policy's resolver for the connections themselves (see fetchOutbound). */
   connectLookup?: LookupFunction;
+  /** Checks the address each connection reached (the policy's `checkConnection`). */
+  connectCheck?: (address: string, port: number) => Promise<string | undefined>;
 }
 
 const MANIFEST_ACCEPT =
@@ -146,6 +148,10 @@ export class OciRegistryClient {
   private readonly maxBlobBytes: number;
   private readonly checkUrl?: (url: URL) => Promise<void>;
   private readonly connectLookup?: LookupFunction;
+  private readonly connectCheck?: (
+    address: string,
+    port: number,
+  ) => Promise<string | undefined>;
   // Authorization headers by registry and scope, so each scope authenticates once.
   private readonly authorizations = new Map<string, CachedAuthorization>();
 
@@ -162,6 +168,7 @@ export class OciRegistryClient {
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
     this.checkUrl = options.checkUrl;
     this.connectLookup = options.connectLookup;
+    this.connectCheck = options.connectCheck;
   }
 
   async getManifest(
@@ -484,6 +491,7 @@ export class OciRegistryClient {
       allowPlainHttp: this.allowPlainHttp,
       checkUrl: this.checkUrl,
       connectLookup: this.connectLookup,
+      connectCheck: this.connectCheck,
       timeoutMs: this.timeoutMs,
       maxBytes: options.maxBytes,
       what: options.what,

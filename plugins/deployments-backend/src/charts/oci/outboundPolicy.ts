@@ -1,19 +1,45 @@
 import { InputError } from '@backstage/errors';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP, LookupFunction } from 'node:net';
+import { isIP, LookupFunction } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import {
+  ADDRESS_CLASS_DESCRIPTIONS,
+  AddressClass,
+  AddressRange,
+  canonicalAddress,
+  classifyAddress,
+  inRange,
+  normalizeHost,
+  parseAddressRange,
+} from './networkAddress';
 
 /** Options for {@link createOutboundPolicy}. */
 export interface OutboundPolicyOptions {
-  /** Host globs that may be contacted; when set, nothing else may. */
+  /**
+   * What may be contacted; when set, nothing else may. Host globs
+   * (`*.example.com`, `registry.internal:5000`) match the host name; IP
+   * addresses and CIDRs (`10.1.0.0/16`) match the addresses it resolves to,
+   * and also allow those addresses when their class is not allowed otherwise.
+   */
   allow?: string[];
-  /** Host globs that may never be contacted. */
+  /** Host globs, IP addresses and CIDRs that may never be contacted. */
   deny?: string[];
-  /** Backstage's own host[:port]s, which a registry must not point us back at. */
+  /** Backstage's own host[:port]s, which must not be pointed back at. */
   ownHosts?: string[];
   /** Whether loopback addresses are allowed (local development and tests). */
   allowLoopback?: boolean;
+  /**
+   * Address classes allowed besides public addresses, without a CIDR in
+   * `allow`. Metadata, link-local, unspecified, multicast and broadcast
+   * addresses are never allowed.
+   */
+  allowedClasses?: AddressClass[];
+  /** The configuration section named in refusals, e.g. `deployments.registries`. */
+  configKey?: string;
   /** Resolves a host name to all of its addresses; defaults to DNS. */
   lookup?: (host: string) => Promise<string[]>;
+  /** This machine's own addresses; defaults to its network interfaces. */
+  localAddresses?: () => string[];
 }
 
 // Cloud instance metadata endpoints hand out credentials; never reachable.
@@ -23,35 +49,24 @@ const METADATA_HOSTS = new Set([
   'metadata.azure.internal',
 ]);
 
-const metadataAddresses = new BlockList();
-metadataAddresses.addAddress('169.254.169.254', 'ipv4');
-metadataAddresses.addAddress('fd00:ec2::254', 'ipv6');
-
-const linkLocal = new BlockList();
-linkLocal.addSubnet('169.254.0.0', 16, 'ipv4');
-linkLocal.addSubnet('fe80::', 10, 'ipv6');
-
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-// 0.0.0.0 and :: reach the local machine on most systems.
-const unspecified = new BlockList();
-unspecified.addSubnet('0.0.0.0', 8, 'ipv4');
-unspecified.addAddress('::', 'ipv6');
+/** Classes no configuration allows: they reach credentials or nothing real. */
+const NEVER_ALLOWED = new Set<AddressClass>([
+  'metadata',
+  'link-local',
+  'unspecified',
+  'multicast',
+  'broadcast',
+]);
 
 async function defaultLookup(host: string): Promise<string[]> {
   const results = await dnsLookup(host, { all: true, verbatim: true });
   return results.map(result => result.address);
 }
 
-function normalizeHostname(hostname: string): string {
-  let host = hostname.toLowerCase();
-  if (host.startsWith('[') && host.endsWith(']')) {
-    host = host.slice(1, -1);
-  }
-  // 'example.com.' is the same host as 'example.com'.
-  return host.endsWith('.') ? host.slice(0, -1) : host;
+function defaultLocalAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap(entries => entries ?? [])
+    .map(entry => entry.address);
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -63,60 +78,69 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${pattern}$`);
 }
 
-function effectivePort(url: URL): string {
-  if (url.port) {
-    return url.port;
-  }
-  return url.protocol === 'http:' ? '80' : '443';
+/** An allow or deny list: host globs, and addresses or CIDRs. */
+interface HostList {
+  globs: RegExp[];
+  ranges: AddressRange[];
 }
 
-function splitHostPort(entry: string): { host: string; port?: string } {
+function readHostList(entries: string[]): HostList {
+  const list: HostList = { globs: [], ranges: [] };
+  for (const entry of entries) {
+    const range = /^[0-9a-f.:\[\]/%x]+$/i.test(entry.trim())
+      ? parseAddressRange(entry.replace(/^\[|\](?=\/|$)/g, ''))
+      : undefined;
+    if (range) {
+      list.ranges.push(range);
+    } else {
+      list.globs.push(globToRegExp(normalizeHost(entry)));
+    }
+  }
+  return list;
+}
+
+function effectivePort(url: URL): number {
+  if (url.port) {
+    return Number(url.port);
+  }
+  return url.protocol === 'http:' ? 80 : 443;
+}
+
+function splitHostPort(entry: string): { host: string; port?: number } {
   const trimmed = entry.trim().toLowerCase();
   const bracketed = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(trimmed);
   if (bracketed) {
-    return bracketed[2]
-      ? { host: bracketed[1], port: bracketed[2] }
-      : { host: bracketed[1] };
+    return {
+      host: normalizeHost(bracketed[1]),
+      port: bracketed[2] ? Number(bracketed[2]) : undefined,
+    };
   }
   // A bare IPv6 address has several colons and no port.
   const withPort = /^([^:]+):([0-9]+)$/.exec(trimmed);
   if (withPort) {
-    return { host: normalizeHostname(withPort[1]), port: withPort[2] };
+    return { host: normalizeHost(withPort[1]), port: Number(withPort[2]) };
   }
-  return { host: normalizeHostname(trimmed) };
+  return { host: normalizeHost(trimmed) };
 }
 
-/** The reason an address is refused, or undefined when it is fine. */
-function refusedAddress(
-  address: string,
-  allowLoopback: boolean,
-): string | undefined {
-  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  if (metadataAddresses.check(address, family)) {
-    return `${address} is a cloud metadata address`;
-  }
-  if (linkLocal.check(address, family)) {
-    return `${address} is a link-local address`;
-  }
-  if (unspecified.check(address, family)) {
-    return `${address} is an unspecified address`;
-  }
-  if (!allowLoopback && loopback.check(address, family)) {
-    return `${address} is a loopback address`;
-  }
-  return undefined;
+/** An address as resolved or written, and as it is reached. */
+function shown(raw: string, address: string): string {
+  const written = raw.toLowerCase().replace(/^\[|\]$/g, '');
+  return written === address ? address : `${raw} (${address})`;
 }
 
 /** The code of the error a refused connection fails with. */
 export const OUTBOUND_POLICY_REFUSED = 'ERR_OUTBOUND_POLICY_REFUSED';
 
-/** The two halves of the outbound policy; see {@link createOutboundPolicy}. */
+/** The halves of the outbound policy; see {@link createOutboundPolicy}. */
 export interface OutboundPolicy {
   /**
-   * Run before every request, redirects included: scheme, allow and deny
-   * lists, Backstage itself, and every address the host resolves to.
+   * Run before every request, redirects included, and when a URL is stored:
+   * scheme, allow and deny lists, Backstage itself, and every address the
+   * host resolves to. With `unresolved: 'allow'`, a name that does not
+   * resolve (yet) passes; it is checked again on every connection.
    */
-  check(url: URL): Promise<void>;
+  check(url: URL, options?: { unresolved?: 'allow' }): Promise<void>;
   /**
    * A `net.connect` lookup that resolves once and refuses the same address
    * classes, so the connection uses exactly the addresses it checked: a name
@@ -124,36 +148,117 @@ export interface OutboundPolicy {
    * an internal one a moment later (DNS rebinding) is still refused.
    */
   lookup: LookupFunction;
+  /**
+   * Checks the address and port a connection actually reached, once made:
+   * the reason it is refused, or undefined.
+   */
+  checkConnection(address: string, port: number): Promise<string | undefined>;
 }
 
 /**
- * Creates the outbound policy for registries, repositories or clusters. It
- * resolves host names so names that point at internal addresses are refused
- * too, both before a request and when its connection is made.
+ * Creates the outbound policy for registries, repositories or clusters.
+ * Every address, written or resolved, is first brought to the one form it is
+ * reached by (`[::ffff:127.0.0.1]`, `2130706433` and `0x7f.1` are all
+ * 127.0.0.1), then classified: public addresses pass, other classes only as
+ * configured, metadata and link-local addresses never, and Backstage itself
+ * never. Host names are resolved so names pointing at internal addresses are
+ * refused too, both before a request and when its connection is made.
  */
 export function createOutboundPolicy(
   options: OutboundPolicyOptions,
 ): OutboundPolicy {
-  const allow = options.allow?.map(globToRegExp);
-  const deny = (options.deny ?? []).map(globToRegExp);
+  const allow = options.allow ? readHostList(options.allow) : undefined;
+  const deny = readHostList(options.deny ?? []);
   const ownHosts = (options.ownHosts ?? []).map(splitHostPort);
   const allowLoopback = options.allowLoopback ?? false;
+  const allowedClasses = new Set<AddressClass>([
+    'public',
+    ...(options.allowedClasses ?? []),
+    ...(allowLoopback ? (['loopback'] as const) : []),
+  ]);
+  const configKey = options.configKey ?? 'deployments.registries';
   const lookupHost = options.lookup ?? defaultLookup;
+  const localAddresses = options.localAddresses ?? defaultLocalAddresses;
 
-  const resolve = async (host: string): Promise<string[]> => {
-    if (isIP(host)) {
-      return [host];
+  /** Resolved addresses, each as written and as reached. */
+  const resolve = async (
+    host: string,
+  ): Promise<{ raw: string; address: string }[]> => {
+    const literal = canonicalAddress(host);
+    if (literal) {
+      return [{ raw: host, address: literal }];
     }
+    let found: string[];
     try {
-      return await lookupHost(host);
+      found = await lookupHost(host);
     } catch {
       return [];
     }
+    return found.flatMap(raw => {
+      const address = canonicalAddress(raw);
+      return address ? [{ raw, address }] : [];
+    });
   };
 
-  const check = async (url: URL) => {
-    const host = normalizeHostname(url.hostname);
-    const hostPort = `${host}:${effectivePort(url)}`;
+  const nameMatches = (list: HostList, host: string, port?: number) =>
+    list.globs.some(
+      glob =>
+        glob.test(host) || (port !== undefined && glob.test(`${host}:${port}`)),
+    );
+
+  /** Why an address may not be contacted, whatever name led to it. */
+  const addressProblem = (raw: string, address: string): string | undefined => {
+    const what = shown(raw, address);
+    if (deny.ranges.some(range => inRange(address, range))) {
+      return `${what} is on the denylist (${configKey}.deny)`;
+    }
+    const kind = classifyAddress(address);
+    const description = ADDRESS_CLASS_DESCRIPTIONS[kind];
+    if (NEVER_ALLOWED.has(kind)) {
+      return `${what} is ${description}, which is never contacted`;
+    }
+    if (
+      allowedClasses.has(kind) ||
+      allow?.ranges.some(range => inRange(address, range))
+    ) {
+      return undefined;
+    }
+    const how =
+      kind === 'loopback'
+        ? `set ${configKey}.allowLoopback or list it in ${configKey}.allow`
+        : `list it or a CIDR containing it in ${configKey}.allow`;
+    return `${what} is ${description}; to allow it, ${how}`;
+  };
+
+  /** Whether an address and port reach this Backstage. */
+  const isOwn = async (address: string, port: number): Promise<boolean> => {
+    for (const own of ownHosts) {
+      if (own.port !== undefined && own.port !== port) {
+        continue;
+      }
+      const ownAddresses = (await resolve(own.host)).map(a => a.address);
+      if (ownAddresses.includes(address)) {
+        return true;
+      }
+      // Backstage listens on this machine: on its port, any loopback or
+      // local interface address reaches it.
+      if (own.port !== undefined) {
+        const kind = classifyAddress(address);
+        if (kind === 'loopback' || kind === 'unspecified') {
+          return true;
+        }
+        const local = localAddresses().map(a => canonicalAddress(a));
+        if (local.includes(address)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+
+  const check = async (url: URL, checkOptions?: { unresolved?: 'allow' }) => {
+    const host = normalizeHost(url.hostname);
+    const port = effectivePort(url);
     const refuse = (why: string) =>
       new InputError(`Refusing to contact ${url.host}: ${why}`);
 
@@ -166,47 +271,71 @@ export function createOutboundPolicy(
     if (METADATA_HOSTS.has(host)) {
       throw refuse('it is a cloud metadata host');
     }
-    const matches = (pattern: RegExp) =>
-      pattern.test(host) || pattern.test(hostPort);
-    if (deny.some(matches)) {
-      throw refuse('it is on the denylist');
+    if (nameMatches(deny, host, port)) {
+      throw refuse(`it is on the denylist (${configKey}.deny)`);
     }
-    if (allow && !allow.some(matches)) {
-      throw refuse('it is not on the allowlist');
+    const allowedByName = allow ? nameMatches(allow, host, port) : true;
+    const notAllowed = () =>
+      refuse(`it is not on the allowlist (${configKey}.allow)`);
+    if (!allowedByName && allow!.ranges.length === 0) {
+      throw notAllowed();
     }
-    const port = effectivePort(url);
+    // A host name may not name Backstage, whatever it resolves to.
     for (const own of ownHosts) {
-      if (own.host === host && (!own.port || own.port === port)) {
+      if (own.host === host && (own.port === undefined || own.port === port)) {
         throw refuse('it is Backstage itself');
       }
     }
 
-    const addresses = await resolve(host);
+    const literal = canonicalAddress(url.hostname);
+    const addresses = literal
+      ? [{ raw: url.hostname.replace(/^\[|\]$/g, ''), address: literal }]
+      : await resolve(host);
     if (addresses.length === 0) {
+      if (checkOptions?.unresolved === 'allow' && allowedByName) {
+        return;
+      }
       throw refuse('the host name does not resolve');
     }
-    for (const address of addresses) {
-      const why = refusedAddress(address, allowLoopback);
-      if (why) {
-        throw refuse(why);
-      }
+    if (
+      !allowedByName &&
+      !addresses.every(({ address }) =>
+        allow!.ranges.some(range => inRange(address, range)),
+      )
+    ) {
+      throw notAllowed();
     }
-
-    // A different name for Backstage (an alias or bare IP) is still Backstage.
-    for (const own of ownHosts) {
-      if (own.port && own.port !== port) {
-        continue;
-      }
-      const ownAddresses = await resolve(own.host);
-      const shared = addresses.find(address => ownAddresses.includes(address));
-      if (shared) {
-        throw refuse(`it resolves to ${shared}, which is Backstage itself`);
+    const problems = addresses.flatMap(({ raw, address }) => {
+      const why = addressProblem(raw, address);
+      return why ? [why] : [];
+    });
+    if (problems.length > 0) {
+      // The worst first: an address nothing allows says more than one that
+      // configuration could.
+      throw refuse(
+        problems.find(why => why.endsWith('never contacted')) ?? problems[0],
+      );
+    }
+    // A different name for Backstage (an alias or an address) is still Backstage.
+    for (const { raw, address } of addresses) {
+      if (await isOwn(address, port)) {
+        throw refuse(
+          literal
+            ? `${shown(raw, address)} on port ${port} is Backstage itself`
+            : `it resolves to ${address}, which is Backstage itself`,
+        );
       }
     }
   };
 
+  const refusedError = (hostname: string, why: string) =>
+    Object.assign(new Error(`Refusing to connect to ${hostname}: ${why}`), {
+      code: OUTBOUND_POLICY_REFUSED,
+    });
+
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    const host = normalizeHostname(hostname);
+    const host = normalizeHost(hostname);
+    const allowedByName = allow ? nameMatches(allow, host) : true;
     // resolve() never rejects: a failed lookup is an empty list.
     void resolve(host).then(addresses => {
       if (addresses.length === 0) {
@@ -218,22 +347,21 @@ export function createOutboundPolicy(
         );
         return;
       }
-      for (const address of addresses) {
-        const why = refusedAddress(address, allowLoopback);
+      for (const { raw, address } of addresses) {
+        const why =
+          addressProblem(raw, address) ??
+          (allowedByName || allow!.ranges.some(range => inRange(address, range))
+            ? undefined
+            : `${address} is not on the allowlist (${configKey}.allow)`);
         if (why) {
-          callback(
-            Object.assign(
-              new Error(`Refusing to connect to ${hostname}: ${why}`),
-              { code: OUTBOUND_POLICY_REFUSED },
-            ),
-            '',
-          );
+          callback(refusedError(hostname, why), '');
           return;
         }
       }
+      // Connect to the address as classified, never to another spelling.
       const wanted = lookupOptions.family;
       const usable = addresses
-        .map(address => ({ address, family: isIP(address) }))
+        .map(({ address }) => ({ address, family: isIP(address) }))
         .filter(
           entry =>
             !wanted ||
@@ -255,5 +383,20 @@ export function createOutboundPolicy(
     });
   };
 
-  return { check, lookup };
+  const checkConnection = async (raw: string, port: number) => {
+    const address = canonicalAddress(raw);
+    if (!address) {
+      return `${raw} is not an IP address`;
+    }
+    const why = addressProblem(raw, address);
+    if (why) {
+      return why;
+    }
+    if (await isOwn(address, port)) {
+      return `${shown(raw, address)} on port ${port} is Backstage itself`;
+    }
+    return undefined;
+  };
+
+  return { check, lookup, checkConnection };
 }

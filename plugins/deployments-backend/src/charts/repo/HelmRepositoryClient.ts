@@ -28,6 +28,8 @@ export interface HelmRepositoryClientOptions {
   checkUrl?: (url: URL) => Promise<void>;
   /** The policy's resolver for the connections themselves (see fetchOutbound). */
   connectLookup?: LookupFunction;
+  /** Checks the address each connection reached (the policy's `checkConnection`). */
+  connectCheck?: (address: string, port: number) => Promise<string | undefined>;
   timeoutMs?: number;
   maxIndexBytes?: number;
   maxArchiveBytes?: number;
@@ -53,6 +55,10 @@ export class HelmRepositoryClient {
   private readonly allowPlainHttp: (host: string) => boolean;
   private readonly checkUrl?: (url: URL) => Promise<void>;
   private readonly connectLookup?: LookupFunction;
+  private readonly connectCheck?: (
+    address: string,
+    port: number,
+  ) => Promise<string | undefined>;
   private readonly timeoutMs: number;
   private readonly maxIndexBytes: number;
   private readonly maxArchiveBytes: number;
@@ -67,6 +73,7 @@ export class HelmRepositoryClient {
     this.allowPlainHttp = options.allowPlainHttp;
     this.checkUrl = options.checkUrl;
     this.connectLookup = options.connectLookup;
+    this.connectCheck = options.connectCheck;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
     this.maxArchiveBytes =
@@ -178,6 +185,7 @@ export class HelmRepositoryClient {
       allowPlainHttp: this.allowPlainHttp,
       checkUrl: this.checkUrl,
       connectLookup: this.connectLookup,
+      connectCheck: this.connectCheck,
       timeoutMs: this.timeoutMs,
       maxBytes,
       what,
