@@ -157,6 +157,17 @@ describe('readChartArchive', () => {
       ],
       /not valid JSON/,
     ],
+    [
+      'a schema pattern Helm cannot compile',
+      [
+        tarEntry('demo/Chart.yaml', chartYaml),
+        tarEntry(
+          'demo/values.schema.json',
+          '{"properties": {"name": {"type": "string", "pattern": "^(?!admin)"}}}',
+        ),
+      ],
+      /#\/properties\/name\/pattern is not RE2 syntax/,
+    ],
   ])('refuses %s', async (_name, entries, message) => {
     await expect(readChartArchive(tgz(...entries))).rejects.toThrow(message);
   });

@@ -2,6 +2,7 @@ import { InputError } from '@backstage/errors';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
+import { checkValuesSchema } from '../schema/checkValuesSchema';
 import { checkCrdFile } from './checkCrdFile';
 
 const gunzipAsync = promisify(gunzip);
@@ -137,6 +138,7 @@ export async function readChartArchive(
     ) {
       throw new InputError('values.schema.json must be a JSON object');
     }
+    checkValuesSchema(valuesSchema);
   }
   const crds = await readCrds(files, limits, budget);
   return {

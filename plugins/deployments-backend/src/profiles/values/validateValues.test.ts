@@ -70,6 +70,122 @@ describe('validateValues', () => {
   });
 });
 
+describe('validateValues with hostile schema patterns', () => {
+  const schemaWith = (pattern: string) => ({
+    type: 'object',
+    properties: { name: { type: 'string', pattern } },
+  });
+
+  it('matches a catastrophic-backtracking pattern in linear time', () => {
+    // JavaScript's RegExp takes ~0.3 s on 26 characters here, doubling with
+    // each more: 40 would hold the event loop for hours.
+    const schema = schemaWith('^(a+)+$');
+    const start = performance.now();
+    const violations = validateValues(
+      schema,
+      {},
+      {
+        name: `${'a'.repeat(40)}!`,
+      },
+    );
+    expect(performance.now() - start).toBeLessThan(1000);
+    expect(violations).toEqual([
+      { path: '/name', message: 'must match pattern "^(a+)+$"' },
+    ]);
+    expect(validateValues(schema, {}, { name: 'a'.repeat(40) })).toEqual([]);
+  });
+
+  it('refuses a pattern RE2 cannot compile, naming its schema path', () => {
+    expect(() =>
+      validateValues(schemaWith('^(?!root$)'), {}, { name: 'x' }),
+    ).toThrow(
+      /the regex "\^\(\?!root\$\)" at #\/properties\/name\/pattern is not RE2 syntax/,
+    );
+    expect(() =>
+      validateValues(
+        { patternProperties: { '^(a)\\1$': { type: 'string' } } },
+        {},
+        {},
+      ),
+    ).toThrow(/at #\/patternProperties\/\^\(a\)\\1\$ is not RE2 syntax/);
+  });
+
+  it('matches with RE2 semantics, as Helm does', () => {
+    // (?P<name>) is RE2 (and Go) syntax that JavaScript refuses.
+    const schema = schemaWith('^(?P<major>\\d+)\\.\\d+$');
+    expect(validateValues(schema, {}, { name: '1.28' })).toEqual([]);
+    expect(validateValues(schema, {}, { name: 'v1.28' })).toHaveLength(1);
+  });
+
+  it('applies patternProperties and propertyNames through RE2', () => {
+    const schema = {
+      type: 'object',
+      patternProperties: { '^port-': { type: 'integer' } },
+      propertyNames: { pattern: '^[a-z-]+$' },
+    };
+    expect(validateValues(schema, {}, { 'port-http': 80 })).toEqual([]);
+    const violations = validateValues(
+      schema,
+      {},
+      {
+        'port-http': 'eighty',
+        Upper: 1,
+      },
+    );
+    expect(new Set(violations.map(v => v.path))).toEqual(
+      new Set(['', '/port-http']),
+    );
+  });
+
+  it('refuses to match a string longer than 64 KiB instead of matching it', () => {
+    const long = 'a'.repeat(64 * 1024 + 1);
+    expect(validateValues(schemaWith('^a+$'), {}, { name: long })).toEqual([
+      {
+        path: '/name',
+        message:
+          'is 65537 characters long; schema patterns are matched against at most 65536',
+      },
+    ]);
+    // Under `not`, answering "no match" would have let the value through.
+    const forbidden = {
+      type: 'object',
+      properties: { name: { not: { pattern: ';' } } },
+    };
+    expect(validateValues(forbidden, {}, { name: `${long};` })).toHaveLength(1);
+    expect(
+      validateValues(
+        {
+          type: 'object',
+          properties: {
+            nested: { patternProperties: { '^a': { type: 'integer' } } },
+          },
+        },
+        {},
+        { nested: { [long]: 'x' } },
+      ),
+    ).toEqual([
+      {
+        path: '/nested',
+        message:
+          'has a key 65537 characters long; schema patterns are matched against at most 65536',
+      },
+    ]);
+  });
+
+  it('leaves long strings no pattern checks alone', () => {
+    expect(
+      validateValues(
+        schemaWith('^a+$'),
+        {},
+        {
+          name: 'aaa',
+          config: 'x'.repeat(100 * 1024),
+        },
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('coalesceValues', () => {
   it('merges maps deeply, replaces lists, and deletes with null', () => {
     expect(

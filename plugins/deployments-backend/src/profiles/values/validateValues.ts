@@ -3,6 +3,13 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import { ValuesViolation } from '@kubedeploy/plugin-deployments-common';
+import { checkValuesSchema } from '../../charts/schema/checkValuesSchema';
+import {
+  MAX_PATTERN_INPUT_LENGTH,
+  PatternInputTooLongError,
+  re2RegExp,
+} from '../../charts/schema/re2RegExp';
+import { formatPointer } from './jsonPointer';
 import { Values } from './parseValuesYaml';
 
 /**
@@ -33,19 +40,24 @@ const compiled = new WeakMap<object, ValidateFunction>();
 /**
  * Compiles a chart's `values.schema.json` with the draft it declares
  * (draft-07 and older, 2019-09 or 2020-12). Remote `$ref`s are never fetched:
- * a schema that needs one is refused.
+ * a schema that needs one is refused. Its patterns are RE2, matched in linear
+ * time (see `re2RegExp`): a pattern RE2 cannot compile is refused with its
+ * schema path, never handed to JavaScript's backtracking `RegExp`.
  */
 export function compileValuesSchema(
   schema: Record<string, unknown>,
 ): ValidateFunction {
   const cached = compiled.get(schema);
   if (cached) return cached;
+  // Charts registered before registration checked the schema are checked here.
+  checkValuesSchema(schema);
   const declared = String(schema.$schema ?? '');
   const options = {
     allErrors: true,
     strict: false,
     validateFormats: false,
     validateSchema: false,
+    code: { regExp: re2RegExp },
   };
   let ajv: Ajv;
   if (declared.includes('2020-12')) {
@@ -77,8 +89,44 @@ export function validateValues(
 ): ValuesViolation[] {
   const validate = compileValuesSchema(schema);
   const merged = coalesceValues(defaults, values);
-  if (validate(merged)) return [];
+  try {
+    if (validate(merged)) return [];
+  } catch (error) {
+    if (error instanceof PatternInputTooLongError) {
+      return tooLongForPatterns(merged, error.input);
+    }
+    throw error;
+  }
   return (validate.errors ?? []).map(describe);
+}
+
+/** Where the string a pattern refused to match sits: a value or a key. */
+function tooLongForPatterns(merged: Values, input: string): ValuesViolation[] {
+  const length = `${input.length} characters long; schema patterns are matched against at most ${MAX_PATTERN_INPUT_LENGTH}`;
+  const found: ValuesViolation[] = [];
+  const walk = (node: unknown, keys: string[]) => {
+    if (Array.isArray(node)) {
+      for (const [index, item] of node.entries()) {
+        walk(item, [...keys, String(index)]);
+      }
+    } else if (isMap(node)) {
+      for (const [key, value] of Object.entries(node)) {
+        // The path names the map: the key itself is too long to quote.
+        if (key === input) {
+          found.push({ path: pointer(keys), message: `has a key ${length}` });
+        }
+        walk(value, [...keys, key]);
+      }
+    } else if (node === input) {
+      found.push({ path: pointer(keys), message: `is ${length}` });
+    }
+  };
+  walk(merged, []);
+  return found.length > 0 ? found : [{ path: '', message: `is ${length}` }];
+}
+
+function pointer(keys: string[]): string {
+  return keys.length > 0 ? formatPointer(keys) : '';
 }
 
 function describe(error: ErrorObject): ValuesViolation {
