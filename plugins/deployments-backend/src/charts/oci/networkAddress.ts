@@ -236,7 +236,7 @@ export function canonicalAddress(host: string): string | undefined {
   if (!bytes) {
     return undefined;
   }
-  return format(bytes.length === 16 ? (embeddedIpv4(bytes) ?? bytes) : bytes);
+  return format(bytes.length === 16 ? embeddedIpv4(bytes) ?? bytes : bytes);
 }
 
 interface ClassRange {
