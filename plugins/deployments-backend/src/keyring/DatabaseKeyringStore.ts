@@ -27,9 +27,63 @@ type KeyRow = {
   created_by: string;
 };
 
+/** The keyring's state as every replica sees it. */
+export interface KeyringGeneration {
+  /** Moves on bootstrap, rotation, restore and seal. */
+  generation: number;
+  /** An administrator sealed the keyring; only an unlock with the passphrase opens it. */
+  sealed: boolean;
+}
+
+/** A rotation's new private key, encrypted to and signed by the key it replaced. */
+export interface StoredHandover {
+  /** The generation the rotation led to. */
+  generation: number;
+  fromFingerprint: string;
+  toFingerprint: string;
+  sealedKey: string;
+}
+
+/** The outcome of asking to try a passphrase. */
+export type UnlockAttempt =
+  | { attemptId: string; retryInSeconds?: undefined }
+  | { attemptId?: undefined; retryInSeconds: number };
+
 const KEYS = 'deployments_keyring_keys';
 const DATA_KEYS = 'deployments_data_keys';
 const WRAPS = 'deployments_data_key_wraps';
+const STATE = 'deployments_keyring_state';
+const ATTEMPTS = 'deployments_keyring_unlock_attempts';
+const HANDOVERS = 'deployments_keyring_handovers';
+/** How long a rotation's handover stays for replicas that have not followed yet. */
+const HANDOVER_TTL_SECONDS = 15 * 60;
+
+/** Moves the generation in a transaction; returns the new one. */
+async function bumpGeneration(
+  tx: Knex.Transaction,
+  sealed?: boolean,
+): Promise<number> {
+  await tx(STATE)
+    .where({ id: 1 })
+    .update({
+      generation: tx.raw('generation + 1'),
+      ...(sealed === undefined ? {} : { sealed }),
+      updated_at: tx.fn.now(),
+    });
+  const row = await tx(STATE).where({ id: 1 }).first('generation');
+  return Number(row.generation);
+}
+
+function isSqlite(db: Knex): boolean {
+  return String(db.client.config.client).includes('sqlite');
+}
+
+/** `column` is younger than `seconds`, on the database's clock. */
+function newerThan(db: Knex, column: string, seconds: number): Knex.Raw {
+  return isSqlite(db)
+    ? db.raw(`?? > datetime('now', ?)`, [column, `-${seconds} seconds`])
+    : db.raw(`?? > now() - (? * interval '1 second')`, [column, seconds]);
+}
 
 async function insertDataKeys(tx: Knex.Transaction, dataKeys: StoredDataKey[]) {
   for (const dataKey of dataKeys) {
@@ -106,8 +160,9 @@ export class DatabaseKeyringStore {
   async createKeyring(
     keys: StoredKeyringKey[],
     dataKeys: StoredDataKey[],
-  ): Promise<void> {
-    await this.db.transaction(async tx => {
+    options: { sealed: boolean },
+  ): Promise<number> {
+    return await this.db.transaction(async tx => {
       const existing = await tx(KEYS).first('fingerprint');
       if (existing) {
         throw new ConflictError(
@@ -118,6 +173,7 @@ export class DatabaseKeyringStore {
         await tx(KEYS).insert(this.keyRow(key));
       }
       await insertDataKeys(tx, dataKeys);
+      return bumpGeneration(tx, options.sealed);
     });
   }
 
@@ -154,8 +210,11 @@ export class DatabaseKeyringStore {
    * Finishes a rotation in one transaction: the pending key becomes active
    * only if it wraps every data key; the old keys and their wraps go.
    */
-  async completeRotation(pendingFingerprint: string): Promise<void> {
-    await this.db.transaction(async tx => {
+  async completeRotation(
+    pendingFingerprint: string,
+    handover: { fromFingerprint: string; sealedKey: string },
+  ): Promise<number> {
+    return await this.db.transaction(async tx => {
       const [{ count: dataKeyCount }] = await tx(DATA_KEYS).count({
         count: '*',
       });
@@ -174,7 +233,121 @@ export class DatabaseKeyringStore {
       await tx(KEYS)
         .where({ fingerprint: pendingFingerprint })
         .update({ state: 'active' });
+      const generation = await bumpGeneration(tx);
+      await tx(HANDOVERS)
+        .whereNot(newerThan(tx, 'created_at', HANDOVER_TTL_SECONDS))
+        .delete();
+      await tx(HANDOVERS)
+        .insert({
+          generation,
+          from_fingerprint: handover.fromFingerprint,
+          to_fingerprint: pendingFingerprint,
+          sealed_key: handover.sealedKey,
+        })
+        .onConflict('generation')
+        .ignore();
+      return generation;
     });
+  }
+
+  /** One read by primary key: cheap enough to make before using key material. */
+  async getGeneration(): Promise<KeyringGeneration> {
+    const row = await this.db(STATE).where({ id: 1 }).first();
+    return {
+      generation: Number(row?.generation ?? 0),
+      sealed: Boolean(row?.sealed),
+    };
+  }
+
+  /** Seals the keyring for every replica; returns the new generation. */
+  async seal(): Promise<number> {
+    return await this.db.transaction(tx => bumpGeneration(tx, true));
+  }
+
+  /**
+   * Clears the sealed flag if the generation is still the one the unlock
+   * read; false when a seal, rotation or restore came in between.
+   */
+  async unseal(generation: number): Promise<boolean> {
+    const updated = await this.db(STATE)
+      .where({ id: 1, generation })
+      .update({ sealed: false, updated_at: this.db.fn.now() });
+    return Number(updated) === 1;
+  }
+
+  /** The handover a rotation to `generation` left, if it has not expired. */
+  async getHandover(generation: number): Promise<StoredHandover | undefined> {
+    const row = await this.db(HANDOVERS)
+      .where({ generation })
+      .andWhere(newerThan(this.db, 'created_at', HANDOVER_TTL_SECONDS))
+      .first();
+    return row
+      ? {
+          generation: Number(row.generation),
+          fromFingerprint: row.from_fingerprint,
+          toFingerprint: row.to_fingerprint,
+          sealedKey: row.sealed_key,
+        }
+      : undefined;
+  }
+
+  /**
+   * Records an unlock attempt before the passphrase is tried, so attempts on
+   * every replica (and those still running) count against one limit: at most
+   * `maxAttempts` in `windowSeconds`, on the database's clock. Refused when
+   * the limit is reached, with the seconds until the oldest one leaves it.
+   */
+  async reserveUnlockAttempt(options: {
+    windowSeconds: number;
+    maxAttempts: number;
+  }): Promise<UnlockAttempt> {
+    const { windowSeconds, maxAttempts } = options;
+    await this.db(ATTEMPTS)
+      .whereNot(newerThan(this.db, 'attempted_at', windowSeconds))
+      .delete();
+    const [inserted] = await this.db(ATTEMPTS)
+      .insert({ attempted_at: this.db.fn.now() })
+      .returning('id');
+    const attemptId = String(
+      typeof inserted === 'object' ? inserted.id : inserted,
+    );
+    // Counted after inserting: of attempts racing on several replicas, the
+    // k-th to be committed sees at least k rows, so at most maxAttempts run
+    // (a race may refuse more than it needs to, never fewer).
+    const [{ count }] = await this.db(ATTEMPTS)
+      .where(newerThan(this.db, 'attempted_at', windowSeconds))
+      .count({ count: '*' });
+    if (Number(count) <= maxAttempts) {
+      return { attemptId };
+    }
+    await this.releaseUnlockAttempt(attemptId);
+    const sqlite = isSqlite(this.db);
+    const [{ seconds }] = await this.db(ATTEMPTS)
+      .where(newerThan(this.db, 'attempted_at', windowSeconds))
+      .select(
+        this.db.raw(
+          sqlite
+            ? `(julianday(min(attempted_at)) - julianday('now')) * 86400 + ? as seconds`
+            : `extract(epoch from (min(attempted_at) - now())) + ? as seconds`,
+          [windowSeconds],
+        ),
+      );
+    return {
+      retryInSeconds: Math.min(
+        windowSeconds,
+        Math.max(1, Math.ceil(Number(seconds ?? windowSeconds))),
+      ),
+    };
+  }
+
+  /** Forgets an attempt that tested no passphrase (refused, or failed otherwise). */
+  async releaseUnlockAttempt(attemptId: string): Promise<void> {
+    await this.db(ATTEMPTS).where({ id: attemptId }).delete();
+  }
+
+  /** A right passphrase: the count starts again. */
+  async clearUnlockAttempts(): Promise<void> {
+    await this.db(ATTEMPTS).delete();
   }
 
   private keyRow(key: StoredKeyringKey): KeyRow {

@@ -258,7 +258,7 @@ describe.each(databases.eachSupportedId())(
     it('rate-limits wrong passphrases', async () => {
       const { keyring } = await install(await databases.init(databaseId));
       await keyring.bootstrap(PASSPHRASE, 'user:default/admin');
-      keyring.seal();
+      await keyring.seal();
       for (let i = 0; i < 5; i++) {
         await expect(
           keyring.unlock(`wrong passphrase ${i}`),

@@ -2,10 +2,8 @@ import { InputError } from '@backstage/errors';
 import {
   createMessage,
   decrypt,
-  decryptKey,
   encrypt,
   enums,
-  generateKey,
   Key,
   PartialConfig,
   PrivateKey,
@@ -21,6 +19,7 @@ import {
   SecretIntegrityError,
   WrongPassphraseError,
 } from './errors';
+import { KeyDecryptionFailed, runInKeyWorker } from './keyDerivationWorker';
 import {
   describeWeakPassphrase,
   MAX_PASSPHRASE_LENGTH,
@@ -43,6 +42,20 @@ export interface UnlockedKeyringKey {
   wrapDataKey(dataKey: Uint8Array): Promise<string>;
   /** Throws SecretIntegrityError on any failure: bad armor, tampering, another key. */
   unwrapDataKey(wrapped: string): Promise<Buffer>;
+  /**
+   * Seals another unlocked key (a rotation's new key) to this one: encrypted
+   * to this key and signed by it, so only a holder of this unlocked key can
+   * take it over, and nobody who can only write to the database can forge it.
+   */
+  sealHandover(next: UnlockedKeyringKey): Promise<string>;
+  /**
+   * Opens what sealHandover wrote with this key; refuses anything not signed
+   * by this key or not the key with the expected fingerprint.
+   */
+  openHandover(
+    sealed: string,
+    expectedFingerprint: string,
+  ): Promise<UnlockedKeyringKey>;
   /** Forgets the decrypted private key; later calls throw KeyringKeyLockedError. */
   lock(): void;
 }
@@ -56,6 +69,7 @@ const MAX_USER_ID_LENGTH = 200;
 // Real keys and wrapped data keys are a few KiB; refuse anything far larger before parsing it.
 const MAX_ARMORED_KEY_LENGTH = 64 * 1024;
 const MAX_ARMORED_MESSAGE_LENGTH = 16 * 1024;
+const MAX_ARMORED_HANDOVER_LENGTH = 64 * 1024;
 const ARMORED_MESSAGE =
   /^-----BEGIN PGP MESSAGE-----\r?\n\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n(?:=[A-Za-z0-9+/]{4}\r?\n)?-----END PGP MESSAGE-----\r?\n?$/;
 const BASE64_PATTERN =
@@ -75,10 +89,23 @@ const WRITE_CONFIG: PartialConfig = {
   s2kType: enums.s2k.argon2,
   s2kArgon2Params: ARGON2_PARAMS,
 };
-// Caps what a stored or uploaded key can make us spend: Argon2 memory at
-// 128 MiB (one step above what we write) and any decompressed message at 1 KiB.
+/**
+ * The Argon2 costs a stored or uploaded key may ask for, each checked before
+ * any derivation: up to one step above what we write (so at most about three
+ * times the work of our own keys), and not so low that the key is barely
+ * protected.
+ */
+export const ARGON2_LIMITS = {
+  passes: { min: 1, max: ARGON2_PARAMS.passes + 1 },
+  parallelism: { min: 1, max: ARGON2_PARAMS.parallelism * 2 },
+  /** log2 of the memory in KiB: 8 MiB to 128 MiB. */
+  memoryExponent: { min: 13, max: ARGON2_PARAMS.memoryExponent + 1 },
+} as const;
+// Caps what a stored or uploaded key can make us spend: Argon2 memory (also
+// checked with the other costs before deriving, see describeKdfProblem) and
+// any decompressed message at 1 KiB.
 const READ_CONFIG: PartialConfig = {
-  maxArgon2MemoryExponent: ARGON2_PARAMS.memoryExponent + 1,
+  maxArgon2MemoryExponent: ARGON2_LIMITS.memoryExponent.max,
   maxDecompressedMessageSize: 1024,
   allowUnauthenticatedMessages: false,
 };
@@ -189,6 +216,74 @@ class UnlockedOpenPgpKey implements UnlockedKeyringKey {
     return dataKey;
   }
 
+  async sealHandover(next: UnlockedKeyringKey): Promise<string> {
+    const signingKey = this.requireUnlocked();
+    if (!(next instanceof UnlockedOpenPgpKey)) {
+      throw new InputError('Only a keyring key can be handed over');
+    }
+    const nextKey = next.requireUnlocked();
+    return encrypt({
+      message: await createMessage({
+        binary: nextKey.write(),
+        format: 'binary',
+      }),
+      encryptionKeys: this.#publicKey,
+      signingKeys: signingKey,
+      format: 'armored',
+      config: WRITE_CONFIG,
+    });
+  }
+
+  async openHandover(
+    sealed: string,
+    expectedFingerprint: string,
+  ): Promise<UnlockedKeyringKey> {
+    const privateKey = this.requireUnlocked();
+    const failed = () =>
+      new SecretIntegrityError(
+        `The handover of keyring key ${expectedFingerprint} could not be opened with keyring key ${this.fingerprint}`,
+      );
+    if (
+      typeof sealed !== 'string' ||
+      sealed.length > MAX_ARMORED_HANDOVER_LENGTH
+    ) {
+      throw failed();
+    }
+    // The bytes are not zeroed once read: the key's parameters are views
+    // into them, which lock() overwrites.
+    let data: Uint8Array | undefined;
+    try {
+      const message = await readMessage({
+        armoredMessage: sealed,
+        config: READ_CONFIG,
+      });
+      const result = await decrypt({
+        message,
+        decryptionKeys: privateKey,
+        verificationKeys: this.#publicKey,
+        expectSigned: true,
+        format: 'binary',
+        config: READ_CONFIG,
+      });
+      const bytes: Uint8Array = result.data;
+      data = bytes;
+      const next = await readPrivateKey({
+        binaryKey: bytes,
+        config: READ_CONFIG,
+      });
+      if (
+        !next.isDecrypted() ||
+        next.getFingerprint() !== normalizeFingerprint(expectedFingerprint)
+      ) {
+        throw failed();
+      }
+      return await UnlockedOpenPgpKey.create(next);
+    } catch {
+      data?.fill(0);
+      throw failed();
+    }
+  }
+
   lock(): void {
     const privateKey = this.#privateKey;
     this.#privateKey = undefined;
@@ -249,20 +344,23 @@ export class OpenPgpKeyEngine {
         `The key's user ID must have 1 to ${MAX_USER_ID_LENGTH} characters and no control characters`,
       );
     }
-    const { privateKey, publicKey } = await generateKey({
-      type: 'rsa',
-      rsaBits: this.rsaBits,
-      userIDs: [{ name: userId }],
-      passphrase: normalizePassphrase(passphrase),
-      keyExpirationTime: 0,
-      date: new Date(Date.now() - KEY_CREATION_BACKDATE_MS),
-      format: 'armored',
-      config: WRITE_CONFIG,
+    // In a worker: RSA generation and the Argon2 protection both take long.
+    const { armoredPrivateKey, armoredPublicKey } = await runInKeyWorker({
+      op: 'generate',
+      options: {
+        type: 'rsa',
+        rsaBits: this.rsaBits,
+        userIDs: [{ name: userId }],
+        passphrase: normalizePassphrase(passphrase),
+        keyExpirationTime: 0,
+        date: new Date(Date.now() - KEY_CREATION_BACKDATE_MS),
+        config: WRITE_CONFIG,
+      },
     });
     return {
-      fingerprint: await this.fingerprintOf(publicKey),
-      armoredPublicKey: publicKey,
-      armoredPrivateKey: privateKey,
+      fingerprint: await this.fingerprintOf(armoredPublicKey),
+      armoredPublicKey,
+      armoredPrivateKey,
     };
   }
 
@@ -270,7 +368,9 @@ export class OpenPgpKeyEngine {
    * Decrypts a keyring private key. Throws WrongPassphraseError when the
    * passphrase does not open it, and SecretIntegrityError when the key is not
    * one of ours: unparseable, unprotected, not RSA of the configured size, or
-   * not the key with the expected fingerprint.
+   * not the key with the expected fingerprint, or asking for Argon2 costs
+   * outside ARGON2_LIMITS (refused before deriving anything). The derivation
+   * runs in a worker thread, never on the event loop.
    */
   async unlock(
     armoredPrivateKey: string,
@@ -291,6 +391,12 @@ export class OpenPgpKeyEngine {
         'The keyring private key is not protected by a passphrase',
       );
     }
+    const kdfProblem = describeKdfProblem(lockedKey);
+    if (kdfProblem) {
+      throw new SecretIntegrityError(
+        `The keyring private key cannot be unlocked: ${kdfProblem}`,
+      );
+    }
     if (
       typeof passphrase !== 'string' ||
       passphrase.length === 0 ||
@@ -298,18 +404,73 @@ export class OpenPgpKeyEngine {
     ) {
       throw new WrongPassphraseError();
     }
-    let unlockedKey: PrivateKey;
+    let binaryKey: Uint8Array;
     try {
-      unlockedKey = await decryptKey({
-        privateKey: lockedKey,
+      ({ binaryKey } = await runInKeyWorker({
+        op: 'decrypt',
+        armoredKey: armoredPrivateKey,
         passphrase: normalizePassphrase(passphrase),
         config: READ_CONFIG,
-      });
+      }));
+    } catch (error) {
+      if (error instanceof KeyDecryptionFailed) {
+        // A damaged key fails here too; AEAD key protection cannot tell the two apart.
+        throw new WrongPassphraseError();
+      }
+      throw error;
+    }
+    // Not zeroed after reading: the key's parameters are views into these
+    // bytes, which lock() overwrites.
+    let unlockedKey: PrivateKey;
+    try {
+      unlockedKey = await readPrivateKey({ binaryKey, config: READ_CONFIG });
     } catch {
-      // A damaged key fails here too; AEAD key protection cannot tell the two apart.
-      throw new WrongPassphraseError();
+      binaryKey.fill(0);
+      throw new SecretIntegrityError('The keyring private key is unreadable');
+    }
+    if (
+      !unlockedKey.isDecrypted() ||
+      unlockedKey.getFingerprint() !== lockedKey.getFingerprint()
+    ) {
+      throw new SecretIntegrityError(
+        'The keyring private key did not decrypt to itself',
+      );
     }
     return UnlockedOpenPgpKey.create(unlockedKey);
+  }
+
+  /**
+   * Checks, without deriving anything, that an uploaded private key (from a
+   * backup) is one this engine can unlock: readable, RSA of the configured
+   * size, passphrase-protected within ARGON2_LIMITS, with the fingerprint
+   * named. Throws InputError saying what is wrong.
+   */
+  async checkPrivateKey(
+    armoredPrivateKey: string,
+    expectedFingerprint: string,
+  ): Promise<void> {
+    let key: PrivateKey;
+    try {
+      key = await this.readPrivate(armoredPrivateKey);
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    if (key.getFingerprint() !== normalizeFingerprint(expectedFingerprint)) {
+      throw new InputError(
+        `The private key of ${expectedFingerprint} has another fingerprint`,
+      );
+    }
+    if (key.isDecrypted()) {
+      throw new InputError(
+        `The private key of ${expectedFingerprint} is not protected by a passphrase`,
+      );
+    }
+    const problem = describeKdfProblem(key);
+    if (problem) {
+      throw new InputError(
+        `The private key of ${expectedFingerprint} is refused: ${problem}`,
+      );
+    }
   }
 
   /** Wraps a data key to a public key (for example a rotation's new key). */
@@ -454,6 +615,56 @@ function firstPacketBody(bytes: Buffer): Buffer | undefined {
     return undefined;
   }
   return bytes.subarray(headerLength, headerLength + bodyLength);
+}
+
+/**
+ * What is wrong with the passphrase protection of a key's packets, read from
+ * the key itself, or undefined: every packet must use Argon2 with each cost
+ * (passes, parallelism, memory) within ARGON2_LIMITS, or iterated and salted
+ * S2K (whose cost the format caps at 65 MiB of hashing).
+ */
+export function describeKdfProblem(key: Key): string | undefined {
+  for (const k of key.getKeys()) {
+    const packet = k.keyPacket as unknown as {
+      s2kUsage?: number;
+      s2k?: {
+        type?: string;
+        t?: number;
+        p?: number;
+        encodedM?: number;
+      } | null;
+    };
+    if (!packet.s2kUsage) {
+      return 'a key packet is not passphrase-protected';
+    }
+    const s2k = packet.s2k;
+    if (s2k?.type === 'iterated') {
+      continue;
+    }
+    if (s2k?.type !== 'argon2') {
+      return `its passphrase protection (${
+        s2k?.type ?? 'none'
+      }) is neither Argon2 nor iterated and salted`;
+    }
+    const costs: Array<
+      [string, number | undefined, { min: number; max: number }]
+    > = [
+      ['passes', s2k.t, ARGON2_LIMITS.passes],
+      ['parallelism', s2k.p, ARGON2_LIMITS.parallelism],
+      ['memory exponent', s2k.encodedM, ARGON2_LIMITS.memoryExponent],
+    ];
+    for (const [name, value, { min, max }] of costs) {
+      if (
+        typeof value !== 'number' ||
+        !Number.isInteger(value) ||
+        value < min ||
+        value > max
+      ) {
+        return `its Argon2 ${name} is ${value}, outside ${min} to ${max}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 function normalizeFingerprint(fingerprint: string): string {

@@ -94,7 +94,7 @@ export function createKeyringRoutes(
           credentials,
           deploymentsKeyringManagePermission,
         );
-        keyring.seal();
+        await keyring.seal();
         return keyring.status();
       },
     );
