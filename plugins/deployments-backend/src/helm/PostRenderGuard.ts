@@ -59,6 +59,7 @@ process.stdin.on('end', () => {
 export class PostRenderGuard {
   #calls = 0;
   #failure: Error | undefined;
+  readonly #connections = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -110,6 +111,9 @@ export class PostRenderGuard {
         socket.destroy();
         return;
       }
+      const connections = created.guard.#connections;
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
       created.guard.handle(socket, check).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve, reject) => {
@@ -151,8 +155,19 @@ export class PostRenderGuard {
     return this.#failure;
   }
 
+  /**
+   * Stops listening and drops any connection still open: helm has exited,
+   * so nobody waits for an answer (a check that never settles must not keep
+   * the run, and its decrypted files, alive).
+   */
   async close(): Promise<void> {
-    await new Promise<void>(resolve => this.server.close(() => resolve()));
+    const closed = new Promise<void>(resolve =>
+      this.server.close(() => resolve()),
+    );
+    for (const socket of this.#connections) {
+      socket.destroy();
+    }
+    await closed;
   }
 
   private async handle(socket: Socket, check: PostRenderCheck): Promise<void> {
