@@ -121,6 +121,10 @@ export const deploymentsPlugin = createBackendPlugin({
         const keyring = KeyringService.create({
           store: DatabaseKeyringStore.create(db),
           logger,
+          // Lets this replica follow an unlock made on another one.
+          passphrase: config.getOptionalString(
+            'deployments.keyring.passphrase',
+          ),
         });
         const secrets = SecretsService.create({ keyring });
         const targets = TargetService.create({
@@ -396,6 +400,10 @@ export const deploymentsPlugin = createBackendPlugin({
             }
           }
         }
+        // Seals, rotations and unlocks made on other replicas reach this one
+        // within seconds, even while it is idle.
+        keyring.start();
+        lifecycle.addShutdownHook(() => keyring.stop());
 
         // Operations of a process that died are found at start and every
         // minute after, by whichever replica runs the task.
