@@ -9,23 +9,57 @@ export interface Config {
        */
       passphrase?: string;
     };
-    /** Which registries chart registration may contact. */
+    /**
+     * Which registries chart registration may contact. Every address is read
+     * as the address it reaches (`[::ffff:127.0.0.1]`, `2130706433` and
+     * `0x7f.1` are `127.0.0.1`) and checked when a chart is registered, after
+     * DNS resolution, on every redirect and token realm, and on the address
+     * each connection reached. Only public addresses are contacted unless a
+     * CIDR in `allow` contains the address; link-local, cloud-metadata,
+     * unspecified, multicast and broadcast addresses and Backstage itself
+     * (its hosts, and this machine on its port) never are.
+     */
     registries?: {
-      /** Host globs that may be contacted; when set, nothing else may. */
+      /**
+       * What may be contacted; when set, nothing else may (add `'*'` to keep
+       * every public host). Host globs (`*.example.com`,
+       * `registry.internal:5000`) match the host name; IP addresses and CIDRs
+       * (`10.20.0.0/16`, `fd00::/8`) match the addresses it resolves to and
+       * allow them even when private (RFC 1918, IPv6 unique local), CGNAT
+       * (`100.64.0.0/10`), documentation or reserved.
+       */
       allow?: string[];
-      /** Host globs that may never be contacted. */
+      /** Host globs, IP addresses and CIDRs that may never be contacted. */
       deny?: string[];
-      /** Allow loopback registries (local development). Default false. */
+      /**
+       * Allow loopback registries (local development). Default false.
+       * Backstage's own port stays refused.
+       */
       allowLoopback?: boolean;
       /** host[:port]s that may be reached over plain http. */
       plainHttpHosts?: string[];
     };
-    /** Which API servers targets may point at (link-local and metadata addresses never). */
+    /**
+     * Which API servers targets may point at, checked when a target's URL is
+     * stored and before every use, as for registries: link-local,
+     * cloud-metadata addresses and Backstage itself never; documentation and
+     * reserved ranges only through a CIDR in `allow`.
+     */
     targets?: {
-      /** Host globs targets may point at; when set, nothing else. */
+      /**
+       * Host globs, IP addresses and CIDRs targets may point at; when set,
+       * nothing else (add `'*'` to keep every other host).
+       */
       allow?: string[];
-      /** Host globs targets may never point at. */
+      /** Host globs, IP addresses and CIDRs targets may never point at. */
       deny?: string[];
+      /**
+       * Whether API servers may be on private networks (RFC 1918, IPv6 unique
+       * local, CGNAT), where clusters usually live. Default true.
+       */
+      allowPrivate?: boolean;
+      /** Whether API servers may be on loopback (local development). Default true. */
+      allowLoopback?: boolean;
     };
     inCluster?: {
       /**
@@ -79,27 +113,6 @@ export interface Config {
        * does not answer in time is a denial, like one that fails. Default 5000.
        */
       timeoutMs?: number;
-    };
-    /**
-     * How long the audit trail and operation output are kept. A task on one
-     * replica deletes older rows in bounded batches; operations themselves,
-     * release records and what rollback and apply check are always kept.
-     */
-    retention?: {
-      /** Days audit entries are kept; 0 keeps them forever. Default 365. */
-      auditDays?: number;
-      /**
-       * Days the progress lines of finished operations are kept (and the
-       * per-object diffs and manifests of large dry-run results no plan
-       * relies on any more); 0 keeps them forever. Default 90.
-       */
-      operationLinesDays?: number;
-      /** How often the task runs, in minutes. Default 60. */
-      intervalMinutes?: number;
-      /** Rows deleted per statement. Default 1000. */
-      batchSize?: number;
-      /** Statements per run; what is left waits for the next run. Default 100. */
-      maxBatchesPerRun?: number;
     };
     /** Four-eyes approval on targets that require it. */
     approvals?: {
