@@ -114,6 +114,27 @@ export interface Config {
        */
       timeoutMs?: number;
     };
+    /**
+     * How long the audit trail and operation output are kept. A task on one
+     * replica deletes older rows in bounded batches; operations themselves,
+     * release records and what rollback and apply check are always kept.
+     */
+    retention?: {
+      /** Days audit entries are kept; 0 keeps them forever. Default 365. */
+      auditDays?: number;
+      /**
+       * Days the progress lines of finished operations are kept (and the
+       * per-object diffs and manifests of large dry-run results no plan
+       * relies on any more); 0 keeps them forever. Default 90.
+       */
+      operationLinesDays?: number;
+      /** How often the task runs, in minutes. Default 60. */
+      intervalMinutes?: number;
+      /** Rows deleted per statement. Default 1000. */
+      batchSize?: number;
+      /** Statements per run; what is left waits for the next run. Default 100. */
+      maxBatchesPerRun?: number;
+    };
     /** Four-eyes approval on targets that require it. */
     approvals?: {
       /** How long a request, and the approval given to it, stays good. Default 1440 (a day). */
