@@ -117,6 +117,36 @@ describe('ProfileEditorDialog', () => {
     ).toBeDisabled();
   });
 
+  it('checks a catastrophic-backtracking pattern as the user types without freezing', async () => {
+    const hostile: Chart = {
+      ...chart,
+      valuesSchema: {
+        ...chart.valuesSchema,
+        properties: {
+          ...(chart.valuesSchema?.properties as object),
+          greeting: { type: 'string', title: 'Greeting', pattern: '^(a+)+$' },
+        },
+      },
+    };
+    await renderDeployments(
+      <ProfileEditorDialog
+        open
+        chart={hostile}
+        onSaved={() => {}}
+        onClose={() => {}}
+      />,
+      { api: fakeDeploymentsApi() },
+    );
+    const dialog = await screen.findByRole('dialog');
+    change(
+      await within(dialog).findByLabelText(/Greeting/),
+      `${'a'.repeat(40)}!`,
+    );
+    expect(
+      (await within(dialog).findAllByText(/must match pattern/)).length,
+    ).toBeGreaterThan(0);
+  });
+
   it('shows the violations the backend found and does not save', async () => {
     const api = fakeDeploymentsApi({
       validateChartValues: async () => ({

@@ -2,7 +2,6 @@ import { Chart, ValuesViolation } from '@kubedeploy/plugin-deployments-common';
 import { withTheme } from '@rjsf/core';
 import { Theme as MuiTheme } from '@rjsf/material-ui';
 import { ErrorSchema, RJSFValidationError } from '@rjsf/utils';
-import { customizeValidator } from '@rjsf/validator-ajv8';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
@@ -25,13 +24,9 @@ import {
   Values,
   valuesToYaml,
 } from './values';
+import { valuesValidator } from './valuesValidator';
 
 const Form = withTheme(MuiTheme);
-
-// Charts mark secrets with `format: password`, which no format library knows.
-const validator = customizeValidator({
-  customFormats: { password: () => true },
-});
 
 /** What the editor holds now, reported on every change. */
 export interface ValuesDraft {
@@ -142,7 +137,9 @@ export function ValuesForm(props: ValuesFormProps) {
 
   const clientErrors = useMemo(() => {
     if (!hasSchema || mode !== 'form') return [];
-    return transformErrors(validator.validateFormData(values, schema).errors);
+    return transformErrors(
+      valuesValidator.validateFormData(values, schema).errors,
+    );
     // transformErrors only reads `stored`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [hasSchema, mode, values, schema, stored]);
@@ -241,7 +238,7 @@ export function ValuesForm(props: ValuesFormProps) {
             schema={schema}
             uiSchema={uiSchema}
             formData={values}
-            validator={validator}
+            validator={valuesValidator}
             onChange={event => setValues((event.formData ?? {}) as Values)}
             liveValidate
             showErrorList={false}
