@@ -50,17 +50,23 @@ function slug(text) {
  * and cleaning up what a spec needs. Never log what it returns verbatim: a
  * response may name (never contain) secrets, but keep the habit.
  */
-export function createApiClient(backendUrl = config.backendUrl) {
+export function createApiClient(
+  backendUrl = config.backendUrl,
+  providerId = 'guest',
+) {
   let token;
   async function guestToken() {
     if (token) return token;
-    const response = await fetch(`${backendUrl}/api/auth/guest/refresh`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
+    const response = await fetch(
+      `${backendUrl}/api/auth/${providerId}/refresh`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      },
+    );
     if (!response.ok) {
-      throw new Error(`guest sign-in failed with ${response.status}`);
+      throw new Error(`${providerId} sign-in failed with ${response.status}`);
     }
     token = (await response.json()).backstageIdentity.token;
     return token;
@@ -110,6 +116,8 @@ export async function signIn(page) {
  *   `screenshot: false`, for a screen that shows a secret); a failing step
  *   is saved as `…-FAILED.png` and its title is added to the error;
  * - `api`: see createApiClient;
+ * - `as(providerId)`: another local user (`auth.providers.local-<name>`) in a
+ *   browser context of its own, signed in: `{ page, step, api }`;
  * - `artifacts`: the test's artifact directory;
  * - `t`: node:test's context.
  */
@@ -137,33 +145,68 @@ export function test(name, body, options = {}) {
       page.on('pageerror', error => consoleErrors.push(String(error)));
 
       let counter = 0;
-      const step = async (title, fn, { screenshot = true } = {}) => {
-        counter += 1;
-        const file = `${String(counter).padStart(2, '0')}-${slug(title)}`;
-        try {
-          const result = await fn();
-          if (screenshot) {
-            await page.screenshot({ path: join(artifacts, `${file}.png`) });
+      /** A step function that screenshots `target` (a page). */
+      const stepOn =
+        target =>
+        async (title, fn, { screenshot = true } = {}) => {
+          counter += 1;
+          const file = `${String(counter).padStart(2, '0')}-${slug(title)}`;
+          try {
+            const result = await fn();
+            if (screenshot) {
+              await target.screenshot({ path: join(artifacts, `${file}.png`) });
+            }
+            return result;
+          } catch (error) {
+            if (screenshot) {
+              await target
+                .screenshot({ path: join(artifacts, `${file}-FAILED.png`) })
+                .catch(() => {});
+            }
+            if (error instanceof Error) {
+              error.message = `step "${title}": ${error.message}`;
+            }
+            throw error;
           }
-          return result;
-        } catch (error) {
-          if (screenshot) {
-            await page
-              .screenshot({ path: join(artifacts, `${file}-FAILED.png`) })
-              .catch(() => {});
-          }
-          if (error instanceof Error) {
-            error.message = `step "${title}": ${error.message}`;
-          }
-          throw error;
-        }
+        };
+      const step = stepOn(page);
+      const contexts = [context];
+      // Another local user (auth.providers.local-<name>) in a browser of its
+      // own: the app's guest sign-in is answered by that provider instead.
+      const as = async providerId => {
+        const other = await (
+          await browser()
+        ).newContext({
+          baseURL: config.baseUrl,
+          viewport: { width: 1440, height: 900 },
+        });
+        contexts.push(other);
+        other.setDefaultTimeout(config.actionTimeoutMs);
+        await other.route('**/api/auth/guest/refresh*', async route => {
+          const response = await route.fetch({
+            url: route
+              .request()
+              .url()
+              .replace('/api/auth/guest/', `/api/auth/${providerId}/`),
+          });
+          await route.fulfill({ response });
+        });
+        const otherPage = await other.newPage();
+        otherPage.on('pageerror', error => consoleErrors.push(String(error)));
+        const otherStep = stepOn(otherPage);
+        await otherStep(`sign in as ${providerId}`, () => signIn(otherPage));
+        return {
+          page: otherPage,
+          step: otherStep,
+          api: createApiClient(config.backendUrl, providerId),
+        };
       };
 
       try {
         if (options.signIn !== false) {
           await step('sign in as guest', () => signIn(page));
         }
-        await body({ page, step, api: createApiClient(), artifacts, t });
+        await body({ page, step, api: createApiClient(), as, artifacts, t });
       } catch (error) {
         if (consoleErrors.length) {
           writeFileSync(
@@ -173,7 +216,7 @@ export function test(name, body, options = {}) {
         }
         throw error;
       } finally {
-        await context.close();
+        for (const open of contexts) await open.close();
       }
     },
   );

@@ -1,13 +1,11 @@
 // Change control on a production target, through the UI: the target marked
 // production with approval required in its dialog, a plan on it dry-run and
-// preflighted, an approval requested with the diff it covers, and apply held
-// until another user approves; then a freeze set in the target dialog and an
-// emergency override that applies during it.
-//
-// The four-eyes step itself (a second user approves, then apply runs) is not
-// here: the portal signs in through the guest provider only, and every
-// browser context and API call is user:default/guest. The backend refuses a
-// requester's own decision, which the first test checks instead.
+// preflighted, an approval requested with the diff it covers, apply held
+// while the request is pending and the requester unable to approve it; then
+// alice (a second local user, platform group) approves in her own browser
+// and the requester's apply runs, using the approval up. The second test
+// sets a freeze in the target dialog and applies during it with an
+// emergency override.
 import { test, uniqueName } from '../lib/harness.mjs';
 import { hasText, visible } from '../lib/expect.mjs';
 import {
@@ -43,6 +41,13 @@ async function dryRunAndPreflight(page) {
 
 /** Deletes what a test made, whatever state it was left in. */
 async function cleanUp(api, { planId, release, target, overrideReason }) {
+  if (target) {
+    // Uninstalling must not wait for an approval or a window.
+    await api.call('PATCH', `/deployments/targets/${target}`, {
+      requireApproval: false,
+      changeWindows: null,
+    });
+  }
   if (planId) {
     const plan = await api.call('GET', `/deployments/plans/${planId}`);
     if (
@@ -65,7 +70,7 @@ async function cleanUp(api, { planId, release, target, overrideReason }) {
 
 test(
   'a production apply waits for another user to approve the dry-run it was requested on',
-  async ({ page, step, api }) => {
+  async ({ page, step, api, as }) => {
     const target = uniqueName('prod');
     const release = uniqueName('hello');
     let planId;
@@ -210,6 +215,63 @@ test(
         );
         if (applied.status !== 403) {
           throw new Error(`apply answered ${applied.status}, not 403`);
+        }
+      });
+
+      const alice = await as('local-alice');
+      await alice.step(
+        'alice opens the plan: the request waits for her',
+        async () => {
+          await alice.page.goto(`${ENTITY_PAGE}/deployments?plan=${planId}`);
+          const approvals = alice.page.getByTestId('approvals');
+          await hasText(approvals.getByTestId('approval-status'), 'pending');
+          await hasText(approvals, `Ship ${release} to production`);
+        },
+      );
+      await alice.step('alice approves it with a comment', async () => {
+        await alice.page
+          .getByRole('button', { name: `Approve apply requested by ${GUEST}` })
+          .click();
+        const dialog = alice.page.getByRole('dialog');
+        await dialog
+          .getByTestId('decision-comment')
+          .fill('Diff checked: one Deployment, Service and ConfigMap');
+        await dialog
+          .getByRole('button', { name: 'Approve', exact: true })
+          .click();
+        await dialog.waitFor({ state: 'hidden' });
+        await hasText(
+          alice.page.getByTestId('approvals').getByTestId('approval-status'),
+          'approved',
+        );
+      });
+
+      await step('the requester applies the approved plan', async () => {
+        await page.reload();
+        await hasText(details(page), `Plan ${release}`);
+        await run(page, 'Apply');
+        await operationFinished(page, 'succeeded');
+        await planStatus(page, 'deployed');
+      });
+      await step('the apply used the approval up', async () => {
+        await hasText(
+          page.getByTestId('approvals').getByTestId('approval-status'),
+          'used',
+        );
+        const list = await api.call(
+          'GET',
+          `/deployments/plans/${planId}/approvals`,
+        );
+        const used = list.body.items.find(a => a.status === 'used');
+        if (
+          used?.decidedBy !== 'user:default/alice' ||
+          !used.usedByOperationId
+        ) {
+          throw new Error(
+            `no approval used by the apply: ${JSON.stringify(
+              list.body.items.map(a => a.status),
+            )}`,
+          );
         }
       });
     } finally {

@@ -7,6 +7,8 @@ backend.add(import('@backstage/plugin-app-backend'));
 // Sign-in: the guest provider, for local use only.
 backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+// Other local users (auth.providers.local-*), e.g. a second person approving.
+backend.add(import('./authModuleLocalUsers'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(
