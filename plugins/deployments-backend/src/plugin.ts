@@ -134,6 +134,7 @@ export const deploymentsPlugin = createBackendPlugin({
           checkUrl: url => outbound.targets.check(url),
           checkUrlOnWrite: url =>
             outbound.targets.check(url, { unresolved: 'allow' }),
+          connectLookup: port => outbound.targets.lookupFor(port),
         });
         const auditStore = DatabaseAuditStore.create(db);
         const registries = RegistryCredentialService.create({ db, secrets });

@@ -19,10 +19,11 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIPv6 } from 'node:net';
+import { isIPv6, LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { stringify } from 'yaml';
+import { OUTBOUND_POLICY_REFUSED } from '../charts/oci/outboundPolicy';
 import { createRedactor } from '../lib/redaction';
 import { ClusterCredentials, credentialStrategy } from './credentials';
 
@@ -127,6 +128,18 @@ interface TransportSettings {
   server: string;
   impersonate?: { user: string; groups: string[] };
   redact: (text: string) => string;
+  /** Resolves the server's name for each new connection to a port. */
+  lookup?: (port: number) => LookupFunction;
+}
+
+/** Options for {@link ClusterConnection.fromAccess}. */
+export interface ClusterConnectionOptions {
+  /**
+   * Resolves the API server's name for each new connection to the given
+   * port, refusing addresses the outbound policy refuses (the policy's
+   * `lookupFor`), so the connection goes where the policy checked.
+   */
+  connectLookup?: (port: number) => LookupFunction;
 }
 
 /**
@@ -223,7 +236,10 @@ export class ClusterConnection {
    *
    * @throws InputError when the access data is unusable; the message never echoes a secret
    */
-  static fromAccess(access: ClusterAccess): ClusterConnection {
+  static fromAccess(
+    access: ClusterAccess,
+    options: ClusterConnectionOptions = {},
+  ): ClusterConnection {
     const server = checkServer(access);
     checkTls(access);
     const credentials = credentialStrategy(access.credentials);
@@ -251,7 +267,12 @@ export class ClusterConnection {
     const kubeConfig = new InMemoryKubeConfig(
       cluster,
       user,
-      { server, redact, ...(impersonate && { impersonate }) },
+      {
+        server,
+        redact,
+        ...(impersonate && { impersonate }),
+        ...(options.connectLookup && { lookup: options.connectLookup }),
+      },
       impersonate?.groups ?? [],
     );
     // Copied so that later changes to the caller's object cannot change the identity used.
@@ -726,6 +747,12 @@ function describeNetworkError(
       'tls',
     );
   }
+  if (code === OUTBOUND_POLICY_REFUSED) {
+    return new ClusterRequestError(
+      redact(`${prefix}: ${message}`),
+      'unreachable',
+    );
+  }
   const network = NETWORK_ERRORS.get(code);
   if (network) {
     return new ClusterRequestError(`${prefix}: ${network}`, 'unreachable');
@@ -888,6 +915,11 @@ function sendRequest(
           method: request.getHttpMethod(),
           headers,
           agent: pooledAgent(transport.server, request.getAgent()),
+          ...(transport.lookup && {
+            lookup: transport.lookup(
+              Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
+            ),
+          }),
           signal,
         },
         incoming => {

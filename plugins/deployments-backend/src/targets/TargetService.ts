@@ -9,6 +9,7 @@ import {
   TargetCredentialsInput,
 } from '@kubedeploy/plugin-deployments-common';
 import { randomUUID } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
 import { ClusterAccess, ClusterConnection } from '../cluster/ClusterConnection';
 import { testConnection } from '../cluster/connectionTest';
 import { SecretIntegrityError } from '../keyring/errors';
@@ -93,6 +94,7 @@ export class TargetService {
     private readonly auth: TargetAuthStrategies,
     private readonly checkUrl: (url: URL) => Promise<void>,
     private readonly checkUrlOnWrite: (url: URL) => Promise<void>,
+    private readonly connectLookup?: (port: number) => LookupFunction,
   ) {}
 
   static create(options: {
@@ -111,6 +113,12 @@ export class TargetService {
      * to `checkUrl`.
      */
     checkUrlOnWrite?: (url: URL) => Promise<void>;
+    /**
+     * Resolves API server names for each connection the backend makes to a
+     * cluster, refusing what the policy refuses (DNS rebinding between the
+     * check and the connection). helm makes its own connections.
+     */
+    connectLookup?: (port: number) => LookupFunction;
   }): TargetService {
     return new TargetService(
       options.store,
@@ -121,6 +129,7 @@ export class TargetService {
       }),
       options.checkUrl ?? (async () => {}),
       options.checkUrlOnWrite ?? options.checkUrl ?? (async () => {}),
+      options.connectLookup,
     );
   }
 
@@ -392,7 +401,15 @@ export class TargetService {
    */
   async connect(target: StoredTarget): Promise<TargetConnection> {
     const access = await this.clusterAccess(target);
-    return { access, cluster: ClusterConnection.fromAccess(access) };
+    return {
+      access,
+      cluster: ClusterConnection.fromAccess(access, {
+        // In-cluster targets reach the API server the pod is given.
+        connectLookup: this.auth.for(target.authKind).checksServerUrl
+          ? this.connectLookup
+          : undefined,
+      }),
+    };
   }
 
   async testConnection(name: string): Promise<TargetConnectionTestResult> {

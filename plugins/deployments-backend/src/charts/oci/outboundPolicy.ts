@@ -149,6 +149,11 @@ export interface OutboundPolicy {
    */
   lookup: LookupFunction;
   /**
+   * {@link OutboundPolicy.lookup} for connections to one port, which also
+   * refuses addresses that reach Backstage itself on that port.
+   */
+  lookupFor(port: number): LookupFunction;
+  /**
    * Checks the address and port a connection actually reached, once made:
    * the reason it is refused, or undefined.
    */
@@ -333,55 +338,77 @@ export function createOutboundPolicy(
       code: OUTBOUND_POLICY_REFUSED,
     });
 
-  const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    const host = normalizeHost(hostname);
-    const allowedByName = allow ? nameMatches(allow, host) : true;
-    // resolve() never rejects: a failed lookup is an empty list.
-    void resolve(host).then(addresses => {
-      if (addresses.length === 0) {
-        callback(
-          Object.assign(new Error(`${hostname} does not resolve`), {
-            code: 'ENOTFOUND',
-          }),
-          '',
-        );
-        return;
-      }
-      for (const { raw, address } of addresses) {
-        const why =
-          addressProblem(raw, address) ??
-          (allowedByName || allow!.ranges.some(range => inRange(address, range))
-            ? undefined
-            : `${address} is not on the allowlist (${configKey}.allow)`);
-        if (why) {
-          callback(refusedError(hostname, why), '');
+  const makeLookup =
+    (port?: number): LookupFunction =>
+    (hostname, lookupOptions, callback) => {
+      const host = normalizeHost(hostname);
+      const allowedByName = allow ? nameMatches(allow, host) : true;
+      // resolve() never rejects: a failed lookup is an empty list.
+      void resolve(host).then(async addresses => {
+        if (addresses.length === 0) {
+          callback(
+            Object.assign(new Error(`${hostname} does not resolve`), {
+              code: 'ENOTFOUND',
+            }),
+            '',
+          );
           return;
         }
-      }
-      // Connect to the address as classified, never to another spelling.
-      const wanted = lookupOptions.family;
-      const usable = addresses
-        .map(({ address }) => ({ address, family: isIP(address) }))
-        .filter(
-          entry =>
-            !wanted ||
-            wanted === entry.family ||
-            wanted === `IPv${entry.family}`,
-        );
-      if (lookupOptions.all) {
-        callback(null, usable);
-      } else if (usable.length > 0) {
-        callback(null, usable[0].address, usable[0].family);
-      } else {
-        callback(
-          Object.assign(new Error(`${hostname} has no IPv${wanted} address`), {
-            code: 'ENOTFOUND',
-          }),
-          '',
-        );
-      }
-    });
-  };
+        for (const { raw, address } of addresses) {
+          const why =
+            addressProblem(raw, address) ??
+            (allowedByName ||
+            allow!.ranges.some(range => inRange(address, range))
+              ? undefined
+              : `${address} is not on the allowlist (${configKey}.allow)`);
+          if (why) {
+            callback(refusedError(hostname, why), '');
+            return;
+          }
+        }
+        if (port !== undefined) {
+          for (const { raw, address } of addresses) {
+            if (await isOwn(address, port)) {
+              callback(
+                refusedError(
+                  hostname,
+                  `${shown(raw, address)} on port ${port} is Backstage itself`,
+                ),
+                '',
+              );
+              return;
+            }
+          }
+        }
+        // Connect to the address as classified, never to another spelling.
+        const wanted = lookupOptions.family;
+        const usable = addresses
+          .map(({ address }) => ({ address, family: isIP(address) }))
+          .filter(
+            entry =>
+              !wanted ||
+              wanted === entry.family ||
+              wanted === `IPv${entry.family}`,
+          );
+        if (lookupOptions.all) {
+          callback(null, usable);
+        } else if (usable.length > 0) {
+          callback(null, usable[0].address, usable[0].family);
+        } else {
+          callback(
+            Object.assign(
+              new Error(`${hostname} has no IPv${wanted} address`),
+              {
+                code: 'ENOTFOUND',
+              },
+            ),
+            '',
+          );
+        }
+      });
+    };
+
+  const lookup = makeLookup();
 
   const checkConnection = async (raw: string, port: number) => {
     const address = canonicalAddress(raw);
@@ -398,5 +425,5 @@ export function createOutboundPolicy(
     return undefined;
   };
 
-  return { check, lookup, checkConnection };
+  return { check, lookup, lookupFor: makeLookup, checkConnection };
 }
