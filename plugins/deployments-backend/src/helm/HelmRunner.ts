@@ -772,7 +772,7 @@ export class HelmRunner {
       this.#logger.debug(
         `helm ${spec.command} of ${target.releaseName} in ${
           target.namespace
-        } ended after ${Date.now() - started} ms: ${
+        } (pid ${pid ?? 'none'}) ended after ${Date.now() - started} ms: ${
           result.exitCode !== undefined
             ? `exit code ${result.exitCode}`
             : `signal ${result.signal}`

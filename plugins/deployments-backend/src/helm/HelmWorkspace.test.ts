@@ -34,7 +34,7 @@ describe('HelmWorkspace', () => {
     const root = mkdtempSync(join(scratch, 'root-'));
     const workspace = await HelmWorkspace.create(root);
     expect(basename(workspace.path)).toMatch(
-      new RegExp(`^kubedeploy-helm-${processTag()!.replace('.', '\\.')}-`),
+      new RegExp(`^kubedeploy-helm-${processTag()!.split('.').join('\\.')}-`),
     );
     await workspace.dispose();
     expect(readdirSync(root)).toEqual([]);
@@ -90,15 +90,36 @@ describe('HelmWorkspace', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
-  it('prefers memory-backed /dev/shm for run directories', async () => {
-    const root = await defaultWorkRoot();
-    let shmWritable = false;
-    try {
-      rmSync(mkdtempSync('/dev/shm/kd-probe-'), { recursive: true });
-      shmWritable = true;
-    } catch {
-      // No /dev/shm here.
-    }
-    expect(root).toBe(shmWritable ? '/dev/shm' : tmpdir());
+  it('prefers a memory-backed directory that allows executing files, else the OS temp dir', async () => {
+    const shm = mkdtempSync(join(scratch, 'shm-'));
+    const mounts = join(scratch, 'mounts');
+    const mountedWith = (options: string) =>
+      writeFileSync(
+        mounts,
+        [
+          'overlay / overlay rw,relatime 0 0',
+          `tmpfs ${shm} tmpfs ${options} 0 0`,
+          '',
+        ].join('\n'),
+      );
+
+    mountedWith('rw,nosuid,nodev,relatime');
+    expect(await defaultWorkRoot({ memoryBacked: shm, mounts })).toBe(shm);
+    // Docker mounts /dev/shm noexec: helm could not run its post-renderer there.
+    mountedWith('rw,nosuid,nodev,noexec,relatime');
+    expect(await defaultWorkRoot({ memoryBacked: shm, mounts })).toBe(tmpdir());
+    // Not there at all.
+    expect(
+      await defaultWorkRoot({ memoryBacked: join(shm, 'missing'), mounts }),
+    ).toBe(tmpdir());
+  });
+
+  it('leaves directories of another pid namespace alone: their owners cannot be seen from here', async () => {
+    const root = mkdtempSync(join(scratch, 'root-'));
+    const [pid, started] = (await deadProcessTag()).split('.');
+    const foreign = join(root, `kubedeploy-helm-${pid}.${started}.1-Other1`);
+    mkdirSync(foreign);
+    expect(await removeLeftoverWorkspaces(root)).toEqual([]);
+    expect(readdirSync(root)).toEqual([basename(foreign)]);
   });
 });

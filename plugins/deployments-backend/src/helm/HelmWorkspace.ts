@@ -6,14 +6,16 @@ import {
   mkdir,
   mkdtemp,
   readdir,
+  readFile,
   rm,
   stat,
+  statfs,
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  isTaggedProcessAlive,
+  isTaggedProcessGone,
   killProcessesWorkingIn,
   processTag,
 } from './processGroups';
@@ -22,25 +24,68 @@ const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 /** Every run directory's name starts with this, then the owning process's tag and a dash. */
 const PREFIX = 'kubedeploy-helm-';
-/** `kubedeploy-helm-<pid>[.<start time>]-<mkdtemp's six characters>` */
-const RUN_DIR_NAME = /^kubedeploy-helm-(\d+(?:\.\d+)?)-[A-Za-z0-9]{6}$/;
+/** `kubedeploy-helm-<pid>[.<start time>.<pid namespace>]-<mkdtemp's six characters>` */
+const RUN_DIR_NAME = /^kubedeploy-helm-(\d+(?:\.\d+\.\d+)?)-[A-Za-z0-9]{6}$/;
 const MEMORY_BACKED = '/dev/shm';
+
+/** Free space a memory-backed root must have: a few runs' charts and helm's caches. */
+const MIN_MEMORY_BACKED_FREE = 256 * 1024 * 1024;
 
 /**
  * Where run directories go by default: memory-backed `/dev/shm` when it is
- * there and writable (decrypted kubeconfigs never reach a disk, and a
- * crashed host keeps none), else the OS temp directory.
+ * there, writable, allows executing files (helm runs the post-render guard
+ * from the run directory; containers often mount /dev/shm noexec) and has
+ * room (Docker's default is 64 MiB), so decrypted kubeconfigs never reach a
+ * disk; else the OS temp directory.
  */
-export async function defaultWorkRoot(): Promise<string> {
+export async function defaultWorkRoot(
+  options: {
+    /** For tests: the memory-backed directory and the mount table. */
+    memoryBacked?: string;
+    mounts?: string;
+  } = {},
+): Promise<string> {
+  const memoryBacked = options.memoryBacked ?? MEMORY_BACKED;
   try {
-    if ((await stat(MEMORY_BACKED)).isDirectory()) {
-      await access(MEMORY_BACKED, constants.W_OK | constants.X_OK);
-      return MEMORY_BACKED;
+    const mountedWith = await mountOptions(
+      memoryBacked,
+      options.mounts ?? '/proc/mounts',
+    );
+    if (
+      (await stat(memoryBacked)).isDirectory() &&
+      mountedWith?.includes('noexec') === false
+    ) {
+      await access(memoryBacked, constants.W_OK | constants.X_OK);
+      const space = await statfs(memoryBacked);
+      if (space.bavail * space.bsize >= MIN_MEMORY_BACKED_FREE) {
+        return memoryBacked;
+      }
     }
   } catch {
     // Not there, or not ours to write.
   }
   return tmpdir();
+}
+
+/** The options of the mount `path` is on, from the mount table; undefined when unknown. */
+async function mountOptions(
+  path: string,
+  table: string,
+): Promise<string[] | undefined> {
+  const mounts = await readFile(table, 'utf8').catch(() => undefined);
+  let best: { point: string; options: string[] } | undefined;
+  for (const line of mounts?.split('\n') ?? []) {
+    const [, point, , options] = line.split(' ');
+    if (
+      point !== undefined &&
+      options !== undefined &&
+      (path === point || path.startsWith(point === '/' ? '/' : `${point}/`)) &&
+      point.length >= (best?.point.length ?? -1)
+    ) {
+      best = { point, options: options.split(',') };
+    }
+  }
+  return best?.options;
 }
 
 /**
@@ -58,7 +103,7 @@ export async function removeLeftoverWorkspaces(
   const uid = process.getuid?.();
   for (const name of await readdir(root).catch(() => [] as string[])) {
     const owner = RUN_DIR_NAME.exec(name)?.[1];
-    if (owner === undefined || isTaggedProcessAlive(owner)) {
+    if (owner === undefined || !isTaggedProcessGone(owner)) {
       continue;
     }
     const path = join(root, name);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { sep } from 'node:path';
 
@@ -79,9 +79,20 @@ export async function waitUntilGone(
   }
 }
 
+/** The inode of a process's pid namespace: pids mean something only within one. */
+function pidNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/pid`))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * This process as `<pid>.<start time>`: the start time (Linux) tells a
- * process from a later one that got the same pid.
+ * A process as `<pid>.<start time>.<pid namespace>` (Linux; elsewhere the
+ * pid alone): the start time tells it from a later process that got the
+ * same pid, the namespace from a process of another container sharing the
+ * directory.
  */
 export function processTag(pid: number = process.pid): string | undefined {
   if (!hasProc) {
@@ -89,16 +100,27 @@ export function processTag(pid: number = process.pid): string | undefined {
   }
   // Field 22 of stat is the start time; index 19 after the command.
   const started = statFields(pid)?.[19];
-  return started === undefined ? undefined : `${pid}.${started}`;
+  const namespace = pidNamespace(pid);
+  return started === undefined || namespace === undefined
+    ? undefined
+    : `${pid}.${started}.${namespace}`;
 }
 
-/** Whether the process a {@link processTag} names still runs. */
-export function isTaggedProcessAlive(tag: string): boolean {
-  const pid = Number(tag.split('.')[0]);
-  if (!isProcessAlive(pid)) {
+/**
+ * Whether the process a {@link processTag} names has certainly ended; false
+ * while it runs, and for a process of another pid namespace, which this
+ * process cannot see.
+ */
+export function isTaggedProcessGone(tag: string): boolean {
+  const [pidText, started, namespace] = tag.split('.');
+  const pid = Number(pidText);
+  if (namespace !== undefined && namespace !== pidNamespace('self')) {
     return false;
   }
-  return !hasProc || processTag(pid) === tag;
+  if (!isProcessAlive(pid)) {
+    return true;
+  }
+  return hasProc && started !== undefined && statFields(pid)?.[19] !== started;
 }
 
 /**
