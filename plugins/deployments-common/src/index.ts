@@ -14,3 +14,4 @@ export * from './profiles';
 export * from './plans';
 export * from './operations';
 export * from './approvals';
+export * from './schemaRegex';

@@ -70,6 +70,26 @@ describe('checkValuesSchema', () => {
     ).not.toThrow();
   });
 
+  it('refuses a pattern too large to compile quickly, before compiling it', () => {
+    expect(() =>
+      checkValuesSchema({
+        properties: { a: { pattern: '[a-z]{0,1000}'.repeat(100) } },
+      }),
+    ).toThrow(
+      /at #\/properties\/a\/pattern is too large: it would compile into about \d+ instructions, more than 10000/,
+    );
+  });
+
+  it('refuses a schema whose patterns together are too large', () => {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 50; i++) {
+      properties[`p${i}`] = { pattern: `^${'[a-z]{0,1000}'.repeat(2)}${i}$` };
+    }
+    expect(() => checkValuesSchema({ properties })).toThrow(
+      /its patterns would compile into more than 100000 instructions \(reached at #\/properties\/p\d+\/pattern\)/,
+    );
+  });
+
   it('refuses a schema nested too deeply', () => {
     let deep: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < VALUES_SCHEMA_LIMITS.maxDepth; i++) {

@@ -1,5 +1,9 @@
 import { InputError } from '@backstage/errors';
-import { compileSchemaRegex } from './re2RegExp';
+import {
+  estimateRegexSize,
+  SCHEMA_REGEX_LIMITS,
+} from '@kubedeploy/plugin-deployments-common';
+import { compileSchemaRegex, RegexTooComplexError } from './schemaRegex';
 
 /**
  * Bounds on a chart's `values.schema.json` beyond its size (the archive
@@ -27,7 +31,8 @@ const SCHEMA_MAP_KEYWORDS = new Set([
  * Checks a chart's values schema before anything compiles or matches it: it
  * nests at most {@link VALUES_SCHEMA_LIMITS}.maxDepth levels, and every
  * regex it carries — a `pattern`, a key of `patternProperties` — compiles as
- * RE2 (see `compileSchemaRegex`).
+ * RE2 (see `compileSchemaRegex`), each and all together within the sizes of
+ * `SCHEMA_REGEX_LIMITS`.
  *
  * A chart whose patterns RE2 cannot compile is refused when it is
  * registered, not only when values are checked: Helm compiles every pattern
@@ -45,6 +50,18 @@ export function checkValuesSchema(schema: Record<string, unknown>): void {
   type Holds = 'schema' | 'schemas by name' | 'data';
   // One path, pushed and popped: a copy per node would cost depth × nodes.
   const keys: string[] = [];
+  let regexSize = 0;
+  const checkPattern = (pattern: string, at: string[]) => {
+    compilePattern(pattern, at);
+    regexSize += estimateRegexSize(pattern);
+    if (regexSize > SCHEMA_REGEX_LIMITS.maxSchemaRegexSize) {
+      throw new InputError(
+        `values.schema.json: its patterns would compile into more than ${
+          SCHEMA_REGEX_LIMITS.maxSchemaRegexSize
+        } instructions (reached at ${schemaPointer(at)})`,
+      );
+    }
+  };
   const walk = (node: unknown, holds: Holds) => {
     if (keys.length > VALUES_SCHEMA_LIMITS.maxDepth) {
       throw new InputError(
@@ -90,16 +107,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function checkPattern(pattern: string, keys: string[]) {
+function compilePattern(pattern: string, keys: string[]) {
   try {
     compileSchemaRegex(pattern);
   } catch (error) {
+    const quoted = JSON.stringify(
+      pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern,
+    );
+    const at = schemaPointer(keys);
+    if (error instanceof RegexTooComplexError) {
+      throw new InputError(
+        `values.schema.json: the regex ${quoted} at ${at} is too large: ${error.message}`,
+      );
+    }
     throw new InputError(
-      `values.schema.json: the regex ${JSON.stringify(
-        pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern,
-      )} at ${schemaPointer(
-        keys,
-      )} is not RE2 syntax, which Helm checks schema patterns with (${
+      `values.schema.json: the regex ${quoted} at ${at} is not RE2 syntax, which Helm checks schema patterns with (${
         (error as Error).message
       })`,
     );

@@ -172,6 +172,22 @@ describe('validateValues with hostile schema patterns', () => {
     ]);
   });
 
+  it('refuses values that would take too long to match, whatever their size', () => {
+    // About 3,000 instructions against 60,000 characters, three times over.
+    const schema = {
+      type: 'object',
+      properties: {
+        lines: { type: 'array', items: { pattern: '^[a-z ]{0,1000}$' } },
+      },
+    };
+    const line = 'a'.repeat(60_000);
+    expect(() =>
+      validateValues(schema, {}, { lines: [line, line, line] }),
+    ).toThrow(/cannot be checked: matching the values .* more than 67108864/);
+    // Each validation starts with the whole budget.
+    expect(validateValues(schema, {}, { lines: ['ok', 'a b'] })).toEqual([]);
+  });
+
   it('leaves long strings no pattern checks alone', () => {
     expect(
       validateValues(

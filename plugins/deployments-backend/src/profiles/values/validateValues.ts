@@ -2,13 +2,17 @@ import { InputError } from '@backstage/errors';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
-import { ValuesViolation } from '@kubedeploy/plugin-deployments-common';
+import {
+  SCHEMA_REGEX_LIMITS,
+  ValuesViolation,
+} from '@kubedeploy/plugin-deployments-common';
 import { checkValuesSchema } from '../../charts/schema/checkValuesSchema';
 import {
-  MAX_PATTERN_INPUT_LENGTH,
+  createSchemaRegexEngine,
   PatternInputTooLongError,
-  re2RegExp,
-} from '../../charts/schema/re2RegExp';
+  PatternMatchCostError,
+  SchemaRegexEngine,
+} from '../../charts/schema/schemaRegex';
 import { formatPointer } from './jsonPointer';
 import { Values } from './parseValuesYaml';
 
@@ -35,29 +39,36 @@ function isMap(value: unknown): value is Values {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const compiled = new WeakMap<object, ValidateFunction>();
+/** A compiled values schema and the regex engine it matches with. */
+export interface CompiledSchema {
+  validate: ValidateFunction;
+  patterns: SchemaRegexEngine;
+}
+
+const compiled = new WeakMap<object, CompiledSchema>();
 
 /**
  * Compiles a chart's `values.schema.json` with the draft it declares
  * (draft-07 and older, 2019-09 or 2020-12). Remote `$ref`s are never fetched:
  * a schema that needs one is refused. Its patterns are RE2, matched in linear
- * time (see `re2RegExp`): a pattern RE2 cannot compile is refused with its
- * schema path, never handed to JavaScript's backtracking `RegExp`.
+ * time (see `compileSchemaRegex`): a pattern RE2 cannot compile is refused
+ * with its schema path, never handed to JavaScript's backtracking `RegExp`.
  */
 export function compileValuesSchema(
   schema: Record<string, unknown>,
-): ValidateFunction {
+): CompiledSchema {
   const cached = compiled.get(schema);
   if (cached) return cached;
   // Charts registered before registration checked the schema are checked here.
   checkValuesSchema(schema);
   const declared = String(schema.$schema ?? '');
+  const patterns = createSchemaRegexEngine();
   const options = {
     allErrors: true,
     strict: false,
     validateFormats: false,
     validateSchema: false,
-    code: { regExp: re2RegExp },
+    code: { regExp: patterns.regExp },
   };
   let ajv: Ajv;
   if (declared.includes('2020-12')) {
@@ -77,8 +88,8 @@ export function compileValuesSchema(
       }`,
     );
   }
-  compiled.set(schema, validate);
-  return validate;
+  compiled.set(schema, { validate, patterns });
+  return { validate, patterns };
 }
 
 /** Every violation of the merged values against the schema, with its path. */
@@ -87,13 +98,17 @@ export function validateValues(
   defaults: Values,
   values: Values,
 ): ValuesViolation[] {
-  const validate = compileValuesSchema(schema);
+  const { validate, patterns } = compileValuesSchema(schema);
   const merged = coalesceValues(defaults, values);
+  patterns.resetBudget();
   try {
     if (validate(merged)) return [];
   } catch (error) {
     if (error instanceof PatternInputTooLongError) {
       return tooLongForPatterns(merged, error.input);
+    }
+    if (error instanceof PatternMatchCostError) {
+      throw new InputError(`The values cannot be checked: ${error.message}`);
     }
     throw error;
   }
@@ -102,7 +117,7 @@ export function validateValues(
 
 /** Where the string a pattern refused to match sits: a value or a key. */
 function tooLongForPatterns(merged: Values, input: string): ValuesViolation[] {
-  const length = `${input.length} characters long; schema patterns are matched against at most ${MAX_PATTERN_INPUT_LENGTH}`;
+  const length = `${input.length} characters long; schema patterns are matched against at most ${SCHEMA_REGEX_LIMITS.maxInputLength}`;
   const found: ValuesViolation[] = [];
   const walk = (node: unknown, keys: string[]) => {
     if (Array.isArray(node)) {

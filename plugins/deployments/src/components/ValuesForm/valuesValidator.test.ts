@@ -46,4 +46,13 @@ describe('valuesValidator', () => {
     ).toEqual([]);
     expect(messages(schemaWith('^a+$'), { name: 'b' })).toHaveLength(1);
   });
+
+  it('leaves patterns too large, or matching too costly, to the backend', () => {
+    const huge = `^${'[a-z]{0,1000}'.repeat(10)}$`;
+    expect(messages(schemaWith(huge), { name: 'B' })).toEqual([]);
+    // About 3,000 instructions × 60,000 characters is more than it may spend.
+    const costly = schemaWith('^[a-z]{0,1000}$');
+    expect(messages(costly, { name: 'B'.repeat(60_000) })).toEqual([]);
+    expect(messages(costly, { name: 'B' })).toHaveLength(1);
+  });
 });
