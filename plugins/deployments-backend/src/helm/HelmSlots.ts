@@ -54,25 +54,27 @@ export class HelmSlots {
       return Promise.resolve(this.#releaser());
     }
     return new Promise(resolve => {
+      const waiter: Waiter = { grant: resolve, onPosition };
       const onAbort = () => {
-        const index = this.#queue.indexOf(waiter);
-        if (index >= 0) {
-          this.#queue.splice(index, 1);
-          this.#announce(index);
-        }
+        this.#leave(waiter);
         resolve(undefined);
       };
-      const waiter: Waiter = {
-        grant: release => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(release);
-        },
-        onPosition,
+      waiter.grant = release => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(release);
       };
       this.#queue.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       notify(waiter, this.#queue.length);
     });
+  }
+
+  #leave(waiter: Waiter) {
+    const index = this.#queue.indexOf(waiter);
+    if (index >= 0) {
+      this.#queue.splice(index, 1);
+      this.#announce(index);
+    }
   }
 
   #releaser(): () => void {

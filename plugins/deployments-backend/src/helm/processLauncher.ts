@@ -134,6 +134,9 @@ process.on('disconnect', () => {
 });
 `;
 
+// How long a lost launcher's runs may take to die before they are reported ended anyway.
+const LOST_KILL_WAIT_MS = 5_000;
+
 type LauncherMessage =
   | { type: 'spawn'; id: number; pid: number }
   | { type: 'stdout' | 'stderr'; id: number; data: Uint8Array }
@@ -271,9 +274,6 @@ class Launcher {
     (this.child.channel as { unref?(): void } | undefined)?.unref?.();
   }
 }
-
-// How long a lost launcher's runs may take to die before they are reported ended anyway.
-const LOST_KILL_WAIT_MS = 5_000;
 
 let launcher: Launcher | undefined;
 
