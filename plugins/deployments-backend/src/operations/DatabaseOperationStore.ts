@@ -6,6 +6,7 @@ import {
   OperationStatus,
 } from '@kubedeploy/plugin-deployments-common';
 import { Knex } from 'knex';
+import { databaseNow } from '../lib/databaseClock';
 import { applyPlanFilter, PlanFilterTree } from '../plans/DatabasePlanStore';
 
 /** An operation row as the service sees it. */
@@ -119,6 +120,8 @@ export class DatabaseOperationStore {
    * was swept, or it finished without releasing) is taken over.
    */
   async insertWithLock(operation: StoredOperation): Promise<void> {
+    // The first lease is stamped by the database's clock like every renewal.
+    operation.heartbeatAt = (await databaseNow(this.db)).toISOString();
     const key = {
       target_id: operation.targetId,
       namespace: operation.namespace,
@@ -305,16 +308,32 @@ export class DatabaseOperationStore {
     }));
   }
 
-  /** Proves the runner is alive; answers whether someone asked to cancel. */
-  async heartbeat(operationId: string, at: string): Promise<boolean> {
-    await this.db(OPERATIONS)
-      .where({ id: operationId, status: 'running' })
+  /** The database's clock: the one every replica's leases are measured by. */
+  now(): Promise<Date> {
+    return databaseNow(this.db);
+  }
+
+  /**
+   * Renews the runner's lease on a running operation, stamped by the
+   * database's clock. `held: false` means the lease is gone (the operation
+   * was swept as interrupted, or runs elsewhere): the runner must stop.
+   */
+  async heartbeat(
+    operationId: string,
+    runnerId: string,
+  ): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const at = (await databaseNow(this.db)).toISOString();
+    const renewed = await this.db(OPERATIONS)
+      .where({ id: operationId, status: 'running', runner_id: runnerId })
       .update({ heartbeat_at: at });
     const row = await this.db(OPERATIONS)
       .where({ id: operationId })
       .select('cancel_requested')
       .first();
-    return Boolean(row?.cancel_requested);
+    return {
+      held: Number(renewed) > 0,
+      cancelRequested: Boolean(row?.cancel_requested),
+    };
   }
 
   async setInputsHash(operationId: string, inputsHash: string): Promise<void> {
@@ -358,7 +377,12 @@ export class DatabaseOperationStore {
    * Marks operations whose runner stopped proving it is alive as
    * interrupted and frees their releases; returns them.
    */
-  async sweepStale(heartbeatBefore: string, at: string) {
+  async sweepStale(staleAfterMs: number) {
+    const now = await databaseNow(this.db);
+    const heartbeatBefore = new Date(
+      now.getTime() - staleAfterMs,
+    ).toISOString();
+    const at = now.toISOString();
     return this.db.transaction(async tx => {
       const rows = await tx(OPERATIONS)
         .where({ status: 'running' })

@@ -9,6 +9,7 @@ import {
 } from '@kubedeploy/plugin-deployments-common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import {
   DatabaseOperationStore,
   ReleaseKey,
@@ -157,11 +158,8 @@ export class OperationRunner {
 
   /** Marks operations of processes that stopped heart-beating as interrupted. */
   async sweep(): Promise<StoredOperation[]> {
-    const now = Date.now();
-    const swept = await this.store.sweepStale(
-      new Date(now - this.staleAfterMs).toISOString(),
-      new Date(now).toISOString(),
-    );
+    // Measured by the database's clock, which every replica shares.
+    const swept = await this.store.sweepStale(this.staleAfterMs);
     for (const operation of swept) {
       this.logger.warn(
         `Operation ${operation.id} (${operation.kind} of ${operation.releaseName}) was interrupted: its runner ${operation.runnerId} stopped`,
@@ -216,14 +214,44 @@ export class OperationRunner {
       }
       return flushing;
     };
+    let leaseLost = false;
     const flushTimer = setInterval(() => {
       if (buffer.length > 0) void flush();
     }, 250);
+    // Measured on this process's monotonic clock: how long since the lease
+    // was last renewed. A runner that cannot renew it for longer than the
+    // sweep would wait stops on its own before another replica frees the
+    // release (self-fencing when the database is out of reach).
+    let renewedAt = performance.now();
     const heartbeat = setInterval(() => {
+      if (
+        performance.now() - renewedAt > this.staleAfterMs - this.heartbeatMs &&
+        !controller.signal.aborted
+      ) {
+        this.logger.warn(
+          `Operation ${operation.id} could not renew its lease for ${Math.round(
+            (performance.now() - renewedAt) / 1000,
+          )} s; stopping it before another replica takes the release`,
+        );
+        leaseLost = true;
+        controller.abort();
+      }
       this.store
-        .heartbeat(operation.id, new Date().toISOString())
-        .then(cancelRequested => {
-          if (cancelRequested) controller.abort();
+        .heartbeat(operation.id, this.runnerId)
+        .then(({ held, cancelRequested }) => {
+          if (held) renewedAt = performance.now();
+          if (!held && !controller.signal.aborted) {
+            // Fenced: another replica declared this runner dead and freed
+            // the release. Stop helm now; the outcome is not recorded over
+            // the interruption (finish only touches running operations).
+            this.logger.warn(
+              `Operation ${operation.id} lost its lease (swept as interrupted); stopping it`,
+            );
+            leaseLost = true;
+            controller.abort();
+          } else if (cancelRequested) {
+            controller.abort();
+          }
         })
         .catch(error =>
           this.logger.warn(`Heartbeat of ${operation.id} failed: ${error}`),
@@ -258,7 +286,11 @@ export class OperationRunner {
       outcome = controller.signal.aborted
         ? {
             status: 'cancelled',
-            error: this.stopping ? `Backend shut down: ${message}` : message,
+            error: leaseLost
+              ? `This replica lost the operation's lease: ${message}`
+              : this.stopping
+              ? `Backend shut down: ${message}`
+              : message,
           }
         : { status: 'failed', error: message };
     } finally {
