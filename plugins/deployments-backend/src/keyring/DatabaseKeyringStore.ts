@@ -294,50 +294,49 @@ export class DatabaseKeyringStore {
   /**
    * Records an unlock attempt before the passphrase is tried, so attempts on
    * every replica (and those still running) count against one limit: at most
-   * `maxAttempts` in `windowSeconds`, on the database's clock. Refused when
-   * the limit is reached, with the seconds until the oldest one leaves it.
+   * `maxAttempts` in `windowSeconds`, on the database's clock. Reservations
+   * are serialized on the keyring state row, so racing replicas cannot get
+   * past the limit together. Refused when the limit is reached, with the
+   * seconds until the oldest attempt leaves the window.
    */
   async reserveUnlockAttempt(options: {
     windowSeconds: number;
     maxAttempts: number;
   }): Promise<UnlockAttempt> {
     const { windowSeconds, maxAttempts } = options;
-    await this.db(ATTEMPTS)
-      .whereNot(newerThan(this.db, 'attempted_at', windowSeconds))
-      .delete();
-    const [inserted] = await this.db(ATTEMPTS)
-      .insert({ attempted_at: this.db.fn.now() })
-      .returning('id');
-    const attemptId = String(
-      typeof inserted === 'object' ? inserted.id : inserted,
-    );
-    // Counted after inserting: of attempts racing on several replicas, the
-    // k-th to be committed sees at least k rows, so at most maxAttempts run
-    // (a race may refuse more than it needs to, never fewer).
-    const [{ count }] = await this.db(ATTEMPTS)
-      .where(newerThan(this.db, 'attempted_at', windowSeconds))
-      .count({ count: '*' });
-    if (Number(count) <= maxAttempts) {
-      return { attemptId };
-    }
-    await this.releaseUnlockAttempt(attemptId);
     const sqlite = isSqlite(this.db);
-    const [{ seconds }] = await this.db(ATTEMPTS)
-      .where(newerThan(this.db, 'attempted_at', windowSeconds))
-      .select(
-        this.db.raw(
+    return await this.db.transaction(async tx => {
+      const lock = tx(STATE).where({ id: 1 });
+      await (sqlite ? lock : lock.forUpdate()).first('id');
+      await tx(ATTEMPTS)
+        .whereNot(newerThan(tx, 'attempted_at', windowSeconds))
+        .delete();
+      const [{ count, seconds }] = await tx(ATTEMPTS).select(
+        tx.raw('count(*) as count'),
+        tx.raw(
           sqlite
             ? `(julianday(min(attempted_at)) - julianday('now')) * 86400 + ? as seconds`
             : `extract(epoch from (min(attempted_at) - now())) + ? as seconds`,
           [windowSeconds],
         ),
       );
-    return {
-      retryInSeconds: Math.min(
-        windowSeconds,
-        Math.max(1, Math.ceil(Number(seconds ?? windowSeconds))),
-      ),
-    };
+      if (Number(count) >= maxAttempts) {
+        return {
+          retryInSeconds: Math.min(
+            windowSeconds,
+            Math.max(1, Math.ceil(Number(seconds ?? windowSeconds))),
+          ),
+        };
+      }
+      const [inserted] = await tx(ATTEMPTS)
+        .insert({ attempted_at: tx.fn.now() })
+        .returning('id');
+      return {
+        attemptId: String(
+          typeof inserted === 'object' ? inserted.id : inserted,
+        ),
+      };
+    });
   }
 
   /** Forgets an attempt that tested no passphrase (refused, or failed otherwise). */

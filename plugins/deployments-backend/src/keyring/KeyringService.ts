@@ -198,6 +198,18 @@ export class KeyringService {
     if (
       !this.unlocked &&
       !current.sealed &&
+      !this.configuredPassphrase &&
+      current.generation > 0 &&
+      this.sealedReason === undefined
+    ) {
+      this.sealedReason =
+        'The keyring is not sealed, but this replica holds no key material: it was not unlocked here, and it has no deployments.keyring.passphrase to follow an unlock made on another replica; an administrator must unlock it again';
+    } else if (!this.unlocked && current.sealed) {
+      this.sealedReason = undefined;
+    }
+    if (
+      !this.unlocked &&
+      !current.sealed &&
       this.configuredPassphrase &&
       this.followTriedFor !== current.generation &&
       !this.following
