@@ -1,0 +1,311 @@
+/*
+ * The kube-apiserver goes away (a relay between the backend and the local
+ * stack's API server is cut) during an apply that waits, during a dry-run
+ * and during a followed log stream: each ends in bounded time with a clear
+ * error, the release in a state the plan names, and the release lock freed.
+ */
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { ClusterConnection } from '../cluster/ClusterConnection';
+import { adminAccess } from '../__testUtils__/clusterAccess';
+import { deploymentsPlugin } from '../plugin';
+import { FaultRelay, startFaultRelay } from '../__testUtils__/faultRelay';
+import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+
+jest.setTimeout(600_000);
+
+const stack = requireLocalStack();
+const databases = createTestDatabases();
+const API = '/api/deployments';
+const ENTITY = 'component:default/payments-api';
+const suffix = randomBytes(3).toString('hex');
+const TIMEOUT_SECONDS = 30;
+// helm's own shutdown, the rollback attempt and recording the outcome.
+const MARGIN_MS = 30_000;
+const adminKubeconfig = readFileSync(stack.adminKubeconfigPath, 'utf8');
+const clientKey = /client-key-data: (\S+)/.exec(adminKubeconfig)![1];
+
+type Server = Parameters<typeof request>[0];
+const core = ClusterConnection.fromAccess(adminAccess(stack)).makeApiClient(
+  CoreV1Api,
+);
+
+async function waitFor(server: Server, operationId: string) {
+  for (let i = 0; i < 1200; i++) {
+    const response = await request(server).get(
+      `${API}/operations/${operationId}`,
+    );
+    if (response.body.status !== 'running') return response.body;
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  throw new Error(`operation ${operationId} did not finish`);
+}
+
+async function run(server: Server, planId: string, step: string) {
+  const started = await request(server).post(`${API}/plans/${planId}/${step}`);
+  expect({ step, status: started.status, body: started.body }).toMatchObject({
+    status: 202,
+  });
+  return waitFor(server, started.body.id);
+}
+
+/** A clear error: one message, no stack trace, no credential. */
+function expectClearError(text: string) {
+  expect(text).not.toMatch(/\n\s+at [\w.<>]+ \(/);
+  expect(text).not.toContain(clientKey.slice(0, 40));
+  expect(text).not.toMatch(/BEGIN (RSA |EC )?PRIVATE KEY/);
+}
+
+describe('kube-apiserver gone (POSTGRES)', () => {
+  let server: Server;
+  let relay: FaultRelay;
+  let chartId: string;
+  const installed: string[] = [];
+
+  beforeAll(async () => {
+    const upstream = new URL(stack.apiServerUrl);
+    relay = await startFaultRelay({
+      host: upstream.hostname,
+      port: Number(upstream.port),
+    });
+    const knex = await databases.init(databases.eachSupportedId()[0][0]);
+    ({ server } = await startTestBackend({
+      features: [
+        deploymentsPlugin,
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({
+          data: {
+            deployments: {
+              registries: { allowLoopback: true },
+              operations: { heartbeatSeconds: 1 },
+            },
+          },
+        }),
+        catalogServiceMock.factory({
+          entities: [
+            {
+              apiVersion: 'backstage.io/v1alpha1',
+              kind: 'Component',
+              metadata: { name: 'payments-api', namespace: 'default' },
+              spec: {
+                type: 'service',
+                lifecycle: 'production',
+                owner: 'payments',
+              },
+            },
+          ],
+        }),
+      ],
+    }));
+    await request(server)
+      .post(`${API}/keyring/bootstrap`)
+      .send({ passphrase: 'correct horse battery staple 42' })
+      .expect(201);
+    // The admin kubeconfig, its server the relay: 127.0.0.1 is a SAN of the
+    // API server's certificate, so TLS verifies through the relay's port.
+    await request(server)
+      .post(`${API}/targets`)
+      .send({
+        name: 'relayed',
+        allowedNamespaces: ['team-a'],
+        credentials: {
+          authKind: 'kubeconfig',
+          kubeconfig: adminKubeconfig.replace(
+            stack.apiServerUrl,
+            `https://${relay.address}`,
+          ),
+        },
+      })
+      .expect(201);
+    const chart = await request(server)
+      .post(`${API}/charts`)
+      .send({
+        reference: `oci://${stack.registry}/charts/hello`,
+        version: '0.1.0',
+      })
+      .expect(201);
+    chartId = chart.body.id;
+  });
+
+  afterEach(() => relay.resume());
+
+  afterAll(async () => {
+    await relay?.close();
+    for (const release of installed) {
+      await runHelm(
+        ['uninstall', release, '-n', 'team-a', '--ignore-not-found'],
+        {
+          kubeconfig: stack.adminKubeconfigPath,
+        },
+      ).catch(() => undefined);
+    }
+  });
+
+  async function createPlan(name: string) {
+    const releaseName = `t-fault-${name}-${suffix}`;
+    installed.push(releaseName);
+    const plan = await request(server)
+      .post(`${API}/plans`)
+      .send({
+        entityRef: ENTITY,
+        chartId,
+        target: 'relayed',
+        namespace: 'team-a',
+        releaseName,
+        options: { timeoutSeconds: TIMEOUT_SECONDS },
+      })
+      .expect(201);
+    return plan.body.id as string;
+  }
+
+  it('an apply waiting on the release ends when the API server goes away, the plan saying what state the release is in, the lock freed', async () => {
+    const planId = await createPlan('apply');
+    const releaseName = `t-fault-apply-${suffix}`;
+    expect((await run(server, planId, 'dry-run')).status).toBe('succeeded');
+    expect((await run(server, planId, 'preflight')).status).toBe('succeeded');
+
+    const started = await request(server)
+      .post(`${API}/plans/${planId}/apply`)
+      .expect(202);
+    const startedAt = Date.now();
+    // Cut once helm has stored the pending release and waits on its objects
+    // (seen directly on the API server, not through the relay).
+    let pending = false;
+    for (let i = 0; i < 400 && !pending; i++) {
+      const secrets = await core.listNamespacedSecret({
+        namespace: 'team-a',
+        labelSelector: `owner=helm,name=${releaseName}`,
+      });
+      pending = secrets.items.some(
+        secret => secret.metadata?.labels?.status === 'pending-install',
+      );
+      if (!pending) await new Promise(resolve => setTimeout(resolve, 25));
+    }
+    expect(pending).toBe(true);
+    relay.cut();
+    const operation = await waitFor(server, started.body.id);
+    const elapsed = Date.now() - startedAt;
+
+    expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 + MARGIN_MS);
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toEqual(expect.any(String));
+    expectClearError(JSON.stringify(operation));
+    const plan = (await request(server).get(`${API}/plans/${planId}`)).body;
+    expect(plan.status).not.toMatch(/running|applying/);
+    expect(plan.statusMessage).toEqual(expect.any(String));
+    expectClearError(plan.statusMessage);
+    // eslint-disable-next-line no-console
+    console.log('apply cut:', elapsed, 'ms', {
+      operation: {
+        status: operation.status,
+        error: operation.error,
+        result: operation.result,
+      },
+      plan: { status: plan.status, statusMessage: plan.statusMessage },
+    });
+
+    // The lock is free: the next operation on the release starts.
+    relay.resume();
+    const next = await request(server).post(`${API}/plans/${planId}/dry-run`);
+    expect(next.status).toBe(202);
+    await waitFor(server, next.body.id);
+  });
+
+  it('a dry-run ends with a clear error when the API server goes away', async () => {
+    const planId = await createPlan('dry');
+    const started = await request(server)
+      .post(`${API}/plans/${planId}/dry-run`)
+      .expect(202);
+    const startedAt = Date.now();
+    relay.cut();
+    const operation = await waitFor(server, started.body.id);
+    const elapsed = Date.now() - startedAt;
+    expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 + MARGIN_MS);
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toMatch(
+      /refused|unreachable|connect|reset|API server/i,
+    );
+    expectClearError(JSON.stringify(operation));
+    const plan = (await request(server).get(`${API}/plans/${planId}`)).body;
+    expect(plan.status).toBe('dry-run-failed');
+    // eslint-disable-next-line no-console
+    console.log(
+      'dry-run cut:',
+      elapsed,
+      'ms',
+      operation.error,
+      plan.statusMessage,
+    );
+
+    relay.resume();
+    const next = await request(server).post(`${API}/plans/${planId}/dry-run`);
+    expect(next.status).toBe(202);
+    expect((await waitFor(server, next.body.id)).status).toBe('succeeded');
+  });
+
+  it('a followed log stream tells the client the API server closed it', async () => {
+    const planId = await createPlan('logs');
+    for (const step of ['dry-run', 'preflight', 'apply']) {
+      expect((await run(server, planId, step)).status).toBe('succeeded');
+    }
+    const pods = await request(server)
+      .get(`${API}/plans/${planId}/pods`)
+      .expect(200);
+    const pod = pods.body.items[0].name;
+    const { port } = (
+      server as unknown as { address(): AddressInfo }
+    ).address();
+
+    const received = await new Promise<{
+      status: number;
+      text: string;
+      ms: number;
+    }>((resolve, reject) => {
+      let cutAt = 0;
+      const req = httpGet(
+        `http://127.0.0.1:${port}${API}/plans/${planId}/logs?pod=${pod}&follow=true&tailLines=5`,
+        response => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', chunk => {
+            text += chunk;
+            if (!cutAt) {
+              cutAt = Date.now();
+              relay.cut();
+            }
+          });
+          const done = () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              text,
+              ms: Date.now() - cutAt,
+            });
+          response.on('end', done);
+          response.on('aborted', done);
+          response.on('error', done);
+        },
+      );
+      req.on('error', reject);
+      setTimeout(() => {
+        req.destroy();
+        reject(new Error('the log stream did not end after the cut'));
+      }, 60_000);
+    });
+    // eslint-disable-next-line no-console
+    console.log('log stream cut:', received);
+    expect(received.status).toBe(200);
+    expect(received.ms).toBeLessThan(10_000);
+    const lines = received.text.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toMatch(
+      /API server.*closed|closed.*API server/i,
+    );
+    expectClearError(received.text);
+  });
+});
