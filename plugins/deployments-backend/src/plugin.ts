@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { deploymentsPermissions } from '@kubedeploy/plugin-deployments-common';
 import {
   DeploymentPreflightCheck,
@@ -45,6 +46,7 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { LogStreamLimiter } from './cluster/LogStreamLimiter';
 import { HealthService } from './health/HealthService';
 import { HelmRunner } from './helm';
+import { DeploymentsMetrics } from './metrics/DeploymentsMetrics';
 import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
 import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
@@ -93,6 +95,7 @@ export const deploymentsPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         signals: signalsServiceRef,
         notifications: notificationService,
+        metrics: metricsServiceRef,
       },
       async init({
         httpRouter,
@@ -110,8 +113,13 @@ export const deploymentsPlugin = createBackendPlugin({
         catalog,
         signals,
         notifications,
+        metrics,
       }) {
         const db = await migrateDatabase(database);
+        const deploymentsMetrics = DeploymentsMetrics.create({
+          metrics,
+          logger,
+        });
 
         const outbound = outboundPoliciesFromConfig({
           config,
@@ -184,6 +192,7 @@ export const deploymentsPlugin = createBackendPlugin({
               })
               .catch(() => {});
           },
+          onRefused: kind => deploymentsMetrics.operationRefused(kind),
         });
         const authorizer = ResourceAuthorizer.create({
           permissions,
@@ -216,6 +225,7 @@ export const deploymentsPlugin = createBackendPlugin({
         // helm is found (and its version detected) on first use, so a
         // backend without helm still serves everything else.
         let helmRunner: Promise<HelmRunner> | undefined;
+        let startedHelm: HelmRunner | undefined; // read by the metrics
         const helm = () => {
           helmRunner ??= HelmRunner.create({
             logger,
@@ -226,22 +236,25 @@ export const deploymentsPlugin = createBackendPlugin({
             memoryLimitMiB: config.getOptionalNumber(
               'deployments.helm.memoryLimitMiB',
             ),
-          }).catch(error => {
-            helmRunner = undefined;
-            throw error;
-          });
+          })
+            .then(runner => (startedHelm = runner))
+            .catch(error => {
+              helmRunner = undefined;
+              throw error;
+            });
           return helmRunner;
         };
         const audit = AuditTrail.create({ auditor, store: auditStore, logger });
+        const logStreams = LogStreamLimiter.create({
+          maxPerUser: config.getOptionalNumber(
+            'deployments.logs.maxStreamsPerUser',
+          ),
+        });
         const releases = ReleaseInspector.create({
           targets,
           helm,
           store: operationStore,
-          logStreams: LogStreamLimiter.create({
-            maxPerUser: config.getOptionalNumber(
-              'deployments.logs.maxStreamsPerUser',
-            ),
-          }),
+          logStreams,
         });
         const approvals = ApprovalService.create({
           store: DatabaseApprovalStore.create(db),
@@ -274,6 +287,7 @@ export const deploymentsPlugin = createBackendPlugin({
           profileUse,
           onFinished: async operation => {
             releases.forget(operation);
+            deploymentsMetrics.operationFinished(operation);
             await audit.recordOutcome({
               eventId: `plan-${operation.kind}-finished`,
               severityLevel:
@@ -304,6 +318,12 @@ export const deploymentsPlugin = createBackendPlugin({
           plans: planStore,
           operations: operationStore,
           logger,
+        });
+        deploymentsMetrics.observe({
+          helm: () => startedHelm?.usage,
+          logStreams: () => logStreams.activeStreams(),
+          keyringState: async () => (await keyring.status()).state,
+          reachability: () => health.reachability(),
         });
 
         permissionsRegistry.addPermissions(deploymentsPermissions);

@@ -97,6 +97,26 @@ export class HealthService {
   }
 
   /**
+   * Each target's reachability at its last probe, by target name; targets
+   * not probed yet are left out. For metrics: names and booleans only.
+   */
+  async reachability(): Promise<Array<{ target: string; reachable: boolean }>> {
+    const [targets, probes] = await Promise.all([
+      this.targets.listStored(),
+      this.db(TARGET_HEALTH).select('target_id', 'reachable'),
+    ]);
+    const reachableById = new Map<string, boolean>(
+      probes.map(p => [String(p.target_id), Boolean(p.reachable)]),
+    );
+    return targets.flatMap(target => {
+      const reachable = reachableById.get(target.id);
+      return reachable === undefined
+        ? []
+        : [{ target: target.name, reachable }];
+    });
+  }
+
+  /**
    * The banner for a caller: keyring and target reachability as they are;
    * releases and running operations only of the plans `scope` allows (one
    * query each, whatever the number of plans).

@@ -182,6 +182,11 @@ export class HelmRunner {
     this.#memoryLimitMiB = options.memoryLimitMiB;
   }
 
+  /** helm processes of this replica: how many run now, and how many wait for a slot. */
+  get usage(): { running: number; waiting: number } {
+    return this.#slots.usage;
+  }
+
   /**
    * Removes the run directories (decrypted kubeconfigs and values) that a
    * crashed backend left in the work root, killing any helm still running

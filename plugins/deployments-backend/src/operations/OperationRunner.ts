@@ -84,6 +84,7 @@ export class OperationRunner {
     private readonly heartbeatMs: number,
     private readonly staleAfterMs: number,
     private readonly listener: OperationListener,
+    private readonly onRefused: (kind: OperationKind) => void,
   ) {}
 
   static create(options: {
@@ -92,6 +93,8 @@ export class OperationRunner {
     heartbeatMs?: number;
     staleAfterMs?: number;
     listener?: OperationListener;
+    /** Called when an operation is refused because its release is busy (409), e.g. to count it. */
+    onRefused?: (kind: OperationKind) => void;
   }): OperationRunner {
     const heartbeatMs = options.heartbeatMs ?? 5_000;
     return new OperationRunner(
@@ -100,6 +103,7 @@ export class OperationRunner {
       heartbeatMs,
       Math.max(options.staleAfterMs ?? 30_000, heartbeatMs * 2),
       options.listener ?? (() => {}),
+      options.onRefused ?? (() => {}),
     );
   }
 
@@ -124,7 +128,18 @@ export class OperationRunner {
       cancelRequested: false,
       createdAt: now,
     };
-    await this.store.insertWithLock(operation);
+    try {
+      await this.store.insertWithLock(operation);
+    } catch (error) {
+      if ((error as Error)?.name === 'ConflictError') {
+        try {
+          this.onRefused(request.kind);
+        } catch {
+          // Counting a refusal never changes the answer.
+        }
+      }
+      throw error;
+    }
     const controller = new AbortController();
     this.active.set(operation.id, controller);
     const run = this.run(operation, request, controller).finally(() => {
@@ -315,6 +330,7 @@ export class OperationRunner {
     } catch (error) {
       this.logger.error(
         `Recording the outcome of operation ${operation.id} failed: ${error}`,
+        { operationId: operation.id },
       );
     }
     this.listener({
