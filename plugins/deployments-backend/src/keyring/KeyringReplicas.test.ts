@@ -37,13 +37,17 @@ afterEach(async () => {
   await Promise.all(replicas.splice(0).map(r => r.stop()));
 });
 
-async function replica(knex: Knex, options: { passphrase?: string } = {}) {
+async function replica(
+  knex: Knex,
+  options: { passphrase?: string; checkIntervalMs?: number } = {},
+) {
   const db = await migrateDatabase(mockServices.database({ knex }));
   const keyring = KeyringService.create({
     store: DatabaseKeyringStore.create(db),
     engine,
     logger: mockServices.logger.mock(),
     passphrase: options.passphrase,
+    checkIntervalMs: options.checkIntervalMs,
     pollIntervalMs: 250,
   });
   keyring.start();
@@ -174,6 +178,24 @@ describe.each(databases.eachSupportedId())(
       expect(
         (await c.secrets.open(identity('after'), after.sealed)).toString(),
       ).toBe('after');
+    });
+
+    it('right after a rotation on A, B opens at once: a missing wrap makes it look again instead of failing', async () => {
+      const knex = await databases.init(databaseId);
+      const a = await replica(knex);
+      await a.keyring.bootstrap(PASSPHRASE, ADMIN);
+      // B would otherwise trust what it read for a minute.
+      const b = await replica(knex, { checkIntervalMs: 60_000 });
+      await b.keyring.unlock(PASSPHRASE);
+      await b.keyring.stop();
+      const rotated = await a.keyring.rotate(PASSPHRASE, ADMIN);
+      const after = await a.secrets.seal(identity('after'), 'after');
+      expect(
+        (await b.secrets.open(identity('after'), after.sealed)).toString(),
+      ).toBe('after');
+      expect((await b.keyring.selfTest()).fingerprint).toBe(
+        rotated.fingerprint,
+      );
     });
 
     it('a handover not signed by the old key is refused: B seals itself instead', async () => {

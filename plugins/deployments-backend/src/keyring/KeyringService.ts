@@ -541,12 +541,19 @@ export class KeyringService {
 
   /** An unwrapped data key, from memory or unwrapped once with the active key. */
   async resolveDataKey(dataKeyId: string): Promise<Buffer> {
-    const { active } = await this.requireCurrent();
+    let { active } = await this.requireCurrent();
     const cached = this.dataKeys.get(dataKeyId);
     if (cached) {
       return cached;
     }
-    const wrapped = await this.store.getWrap(dataKeyId, active.fingerprint);
+    let wrapped = await this.store.getWrap(dataKeyId, active.fingerprint);
+    if (!wrapped) {
+      // Another replica may have rotated the keyring since this one last
+      // looked (up to a check interval ago): look now, follow, try again.
+      await this.sync(true);
+      ({ active } = this.requireUnlocked());
+      wrapped = await this.store.getWrap(dataKeyId, active.fingerprint);
+    }
     if (!wrapped) {
       throw new ConflictError(
         `Data key ${dataKeyId} is not wrapped to the active keyring key`,
