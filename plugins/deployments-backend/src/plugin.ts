@@ -237,7 +237,7 @@ export const deploymentsPlugin = createBackendPlugin({
               'deployments.helm.memoryLimitMiB',
             ),
           })
-            .then(runner => (startedHelm = runner))
+            .then(created => (startedHelm = created))
             .catch(error => {
               helmRunner = undefined;
               throw error;
