@@ -104,7 +104,7 @@ export class AuditTrail {
       }
       return result;
     } catch (error) {
-      const e = error as Error;
+      const e = this.clarify(error as Error, action);
       await event.fail({ error: e, meta });
       const outcome = {
         outcome: e.name === 'NotAllowedError' ? 'denied' : 'failed',
@@ -116,8 +116,27 @@ export class AuditTrail {
       } else {
         await this.record(action, outcome.outcome, outcome.message);
       }
-      throw error;
+      throw e;
     }
+  }
+
+  /**
+   * A database connection lost or refused in the middle of an action reaches
+   * here as the driver's error, whose message is the SQL statement: it
+   * becomes a 503 saying what happened and that the change may or may not
+   * have been stored (a statement sent before the connection broke may have
+   * committed). The driver's error is logged.
+   */
+  private clarify(error: Error, action: AuditedAction): Error {
+    if (!isDatabaseConnectionError(error)) {
+      return error;
+    }
+    this.logger.error(
+      `Database connection failed during ${action.eventId}: ${error.message}`,
+    );
+    return new ServiceUnavailableError(
+      `The database connection failed during ${action.eventId}; the change may or may not have been stored: read it back before trying again`,
+    );
   }
 
   private async settle(
@@ -220,4 +239,36 @@ function actorOf(credentials: BackstageCredentials): string {
   if (principal.type === 'service' && principal.subject)
     return principal.subject;
   return principal.type;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * A knex query whose connection failed (knex prefixes the driver's message
+ * with the statement), PostgreSQL's connection-exception and shutdown
+ * classes (08, 57P01-03), the pg driver's lost connection, or no pooled
+ * connection within knex's timeout.
+ */
+function isDatabaseConnectionError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = error.message ?? '';
+  if (error.name === 'KnexTimeoutError') return true;
+  if (
+    /(^| - )(Connection terminated|Connection ended unexpectedly)/.test(message)
+  ) {
+    return true;
+  }
+  if (typeof code !== 'string') return false;
+  if (/^(08...|57P0[123])$/.test(code)) return true;
+  return (
+    CONNECTION_ERROR_CODES.has(code) &&
+    /^(select|insert|update|delete|with)\b[\s\S]* - /i.test(message)
+  );
 }

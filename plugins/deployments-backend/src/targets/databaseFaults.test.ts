@@ -1,0 +1,238 @@
+/*
+ * PostgreSQL goes away under the backend (its connections go through a relay
+ * that is cut): a credential write and its audit entry fail closed, with a
+ * clear error, and when the database is back the target's credential opens,
+ * the old version or the new one, never neither.
+ */
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import knexFactory, { Knex } from 'knex';
+import request from 'supertest';
+import { deploymentsPlugin } from '../plugin';
+import { FaultRelay, startFaultRelay } from '../__testUtils__/faultRelay';
+import { requireLocalStack } from '../__testUtils__/localStack';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+
+jest.setTimeout(180_000);
+
+const stack = requireLocalStack();
+const databases = createTestDatabases();
+const API = '/api/deployments';
+const PASSPHRASE = 'Database-fault passphrase 2026';
+// A refused or reset connection is reported at once; this is the bound.
+const BOUND_MS = 15_000;
+
+type Server = Parameters<typeof request>[0];
+
+/** A clear error: one message, no stack trace, no database password. */
+function expectClearError(body: {
+  error?: { message?: string; stack?: string };
+}) {
+  expect(body.error?.message).toEqual(expect.any(String));
+  expect(body.error?.stack).toBeUndefined();
+  expect(JSON.stringify(body)).not.toMatch(/\n\s+at [\w.<>]+ \(/);
+  expect(JSON.stringify(body)).not.toContain('postgres:postgres');
+  expect(JSON.stringify(body)).not.toContain(stack.limitedToken.slice(0, 24));
+}
+
+describe('PostgreSQL gone (POSTGRES)', () => {
+  let server: Server;
+  let relay: FaultRelay;
+  let relayed: Knex;
+  let direct: Knex;
+
+  beforeAll(async () => {
+    direct = await databases.init(databases.eachSupportedId()[0][0]);
+    // The stack's server and credentials, the test's own database.
+    const url = new URL(
+      process.env[
+        `BACKSTAGE_TEST_DATABASE_${(
+          process.env.KUBEDEPLOY_POSTGRES_ID ?? 'POSTGRES_15'
+        ).replace('_', '')}_CONNECTION_STRING`
+      ]!,
+    );
+    const connection = {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: (await direct.raw('select current_database() as name')).rows[0]
+        .name as string,
+    };
+    relay = await startFaultRelay({
+      host: connection.host ?? '127.0.0.1',
+      port: connection.port ?? 5432,
+    });
+    relayed = knexFactory({
+      client: 'pg',
+      connection: { ...connection, host: relay.host, port: relay.port },
+      pool: { min: 0, max: 5 },
+      acquireConnectionTimeout: 10_000,
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        deploymentsPlugin,
+        mockServices.database.factory({ knex: relayed }),
+      ],
+    }));
+    await request(server)
+      .post(`${API}/keyring/bootstrap`)
+      .send({ passphrase: PASSPHRASE })
+      .expect(201);
+    await request(server)
+      .post(`${API}/targets`)
+      .send({
+        name: 'token',
+        apiServerUrl: stack.apiServerUrl,
+        caData: stack.caPem,
+        allowedNamespaces: ['team-a'],
+        credentials: { authKind: 'token', token: stack.limitedToken },
+      })
+      .expect(201);
+  });
+
+  afterEach(() => {
+    relay.onChunk(undefined);
+    relay.resume();
+  });
+
+  afterAll(async () => {
+    await relayed?.destroy();
+    await relay?.close();
+  });
+
+  /** The target's credential opens and reaches the cluster. */
+  async function expectCredentialOpens() {
+    const tested = await request(server).post(
+      `${API}/targets/token/test-connection`,
+    );
+    expect({
+      status: tested.status,
+      ok: tested.body.ok ?? tested.body.success,
+    }).toMatchObject({
+      status: 200,
+    });
+    expect(JSON.stringify(tested.body)).not.toMatch(
+      /decrypt|cannot open|sealed|tamper/i,
+    );
+    return tested.body;
+  }
+
+  async function revision() {
+    return (await request(server).get(`${API}/targets/token`).expect(200)).body
+      .revision;
+  }
+
+  async function auditEntries(eventId: string) {
+    const rows = await direct('deployments_audit_events')
+      .where({ event_id: eventId })
+      .orderBy('id', 'desc');
+    return rows as Array<{ outcome: string; message: string | null }>;
+  }
+
+  it('refuses a credential write with 503 while the database is gone, changing nothing, and audits it once back', async () => {
+    const before = await revision();
+    relay.cut();
+    const startedAt = Date.now();
+    const response = await request(server)
+      .put(`${API}/targets/token/credentials`)
+      .send({ authKind: 'token', token: stack.limitedToken });
+    const elapsed = Date.now() - startedAt;
+    // eslint-disable-next-line no-console
+    console.log(
+      'credential write, database cut before:',
+      elapsed,
+      'ms',
+      response.status,
+      response.body,
+    );
+    expect(elapsed).toBeLessThan(BOUND_MS);
+    expect(response.status).toBe(503);
+    expect(response.body.error.message).toMatch(
+      /audit trail cannot be written/,
+    );
+    expectClearError(response.body);
+
+    relay.resume();
+    expect(await revision()).toBe(before);
+    await expectCredentialOpens();
+  });
+
+  it.each([
+    [
+      'the target row is written (sent, then cut)',
+      /update "deployments_targets"/i,
+      'after',
+    ],
+    [
+      "the audit entry's outcome is written (cut before it is sent)",
+      /update "deployments_audit_events"/i,
+      'before',
+    ],
+  ] as const)(
+    'a credential write whose connection is cut as %s fails closed or stands whole',
+    async (_, statement, when) => {
+      const before = await revision();
+      const entriesBefore = (await auditEntries('target-credentials-replace'))
+        .length;
+      // 'after': the statement reaches the server, then the connection is
+      // cut; it may or may not have committed, the backend cannot know.
+      // 'before': the statement is dropped with the connection.
+      let cutAt = 0;
+      relay.onChunk((direction, chunk) => {
+        if (
+          !cutAt &&
+          direction === 'up' &&
+          statement.test(chunk.toString('latin1'))
+        ) {
+          cutAt = Date.now();
+          if (when === 'before') relay.cut();
+          else setImmediate(() => relay.cut());
+        }
+      });
+      const response = await request(server)
+        .put(`${API}/targets/token/credentials`)
+        .send({ authKind: 'token', token: stack.limitedToken });
+      expect(cutAt).toBeGreaterThan(0);
+      const elapsed = Date.now() - cutAt;
+      // eslint-disable-next-line no-console
+      console.log(
+        'credential write cut:',
+        when,
+        statement,
+        elapsed,
+        'ms',
+        response.status,
+        response.body.error ?? response.body.revision,
+      );
+      expect(elapsed).toBeLessThan(BOUND_MS);
+
+      relay.onChunk(undefined);
+      relay.resume();
+      const entries = await auditEntries('target-credentials-replace');
+      expect(entries.length).toBe(entriesBefore + 1);
+      // eslint-disable-next-line no-console
+      console.log('audit entry:', entries[0].outcome, entries[0].message);
+      if (when === 'after') {
+        // Fails closed: 503, saying the outcome is unknown, no SQL.
+        expect(response.status).toBe(503);
+        expect(response.body.error.message).toMatch(
+          /database connection failed during target-credentials-replace; the change may or may not have been stored/,
+        );
+        expect(response.body.error.message).not.toMatch(/update|deployments_/);
+        expectClearError(response.body);
+        expect(entries[0].outcome).toBe('failed');
+        // The old version or the new one.
+        expect([before, before + 1]).toContain(await revision());
+      } else {
+        // The change was committed; the trail says its outcome was not recorded.
+        expect(response.status).toBe(200);
+        expect(await revision()).toBe(before + 1);
+        expect(entries[0]).toMatchObject({
+          outcome: 'failed',
+          message: expect.stringMatching(/^Outcome not recorded/),
+        });
+      }
+      await expectCredentialOpens();
+    },
+  );
+});
