@@ -4,7 +4,11 @@ export interface Config {
     keyring?: {
       /**
        * Unlocks the keyring at start-up, so several backend replicas come up
-       * unlocked. Normally `${DEPLOYMENTS_KEYRING_PASSPHRASE}`; never commit it.
+       * unlocked, and lets a replica follow an unlock made on another one
+       * (without it, only the replica that answered an unlock holds keys).
+       * It never undoes a seal: after `POST /keyring/seal` every replica stays
+       * sealed, restarts included, until someone unlocks with the passphrase.
+       * Normally `${DEPLOYMENTS_KEYRING_PASSPHRASE}`; never commit it.
        * @visibility secret
        */
       passphrase?: string;

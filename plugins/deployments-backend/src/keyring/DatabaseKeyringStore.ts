@@ -63,13 +63,18 @@ async function bumpGeneration(
   tx: Knex.Transaction,
   sealed?: boolean,
 ): Promise<number> {
-  await tx(STATE)
+  const updated = await tx(STATE)
     .where({ id: 1 })
     .update({
       generation: tx.raw('generation + 1'),
       ...(sealed === undefined ? {} : { sealed }),
       updated_at: tx.fn.now(),
     });
+  if (Number(updated) === 0) {
+    // The migration inserts the row; this only repairs a deleted one.
+    await tx(STATE).insert({ id: 1, generation: 1, sealed: sealed ?? false });
+    return 1;
+  }
   const row = await tx(STATE).where({ id: 1 }).first('generation');
   return Number(row.generation);
 }

@@ -425,7 +425,8 @@ export class KeyringService {
         'The keyring changed (sealed, rotated or restored) while it was being unlocked; unlock it again',
       );
     }
-    this.forget(undefined);
+    // Keys held until now are left to requests still using them, as before.
+    this.sealedReason = undefined;
     this.unlocked = {
       active: activeKey,
       pending,

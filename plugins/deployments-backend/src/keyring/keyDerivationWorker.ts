@@ -118,15 +118,18 @@ export function runInKeyWorker(
       // 128 MiB of Argon2 memory at most (see OpenPgpKeyEngine), with room.
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     });
-    let settled = false;
+    const call: {
+      settled: boolean;
+      timer?: ReturnType<typeof setTimeout>;
+    } = { settled: false };
     const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+      if (call.settled) return;
+      call.settled = true;
+      clearTimeout(call.timer);
       fn();
       worker.terminate().catch(() => undefined);
     };
-    const timer = setTimeout(
+    call.timer = setTimeout(
       () =>
         finish(() =>
           reject(new Error('The key derivation worker did not finish in time')),
