@@ -298,15 +298,11 @@ export class OperationRunner {
       outcome = await request.execute(context);
     } catch (error) {
       const message = (error as Error).message ?? String(error);
+      let why = '';
+      if (leaseLost) why = "This replica lost the operation's lease: ";
+      else if (this.stopping) why = 'Backend shut down: ';
       outcome = controller.signal.aborted
-        ? {
-            status: 'cancelled',
-            error: leaseLost
-              ? `This replica lost the operation's lease: ${message}`
-              : this.stopping
-              ? `Backend shut down: ${message}`
-              : message,
-          }
+        ? { status: 'cancelled', error: `${why}${message}` }
         : { status: 'failed', error: message };
     } finally {
       clearInterval(flushTimer);

@@ -5,6 +5,7 @@
  * started on one replica is followed live and read from the other.
  */
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,9 +24,7 @@ const suffix = randomBytes(3).toString('hex');
 
 type Server = Parameters<typeof request>[0];
 
-async function replica(
-  knex: Parameters<typeof mockServices.database.factory>[0]['knex'],
-) {
+async function replica(knex: Knex) {
   const { server } = await startTestBackend({
     features: [
       deploymentsPlugin,

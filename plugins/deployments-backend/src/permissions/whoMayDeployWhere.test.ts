@@ -64,22 +64,22 @@ const GROUPS: Record<string, string[]> = {
 /** Everything is allowed except what this test is about. */
 class WhoMayDeployWherePolicy implements PermissionPolicy {
   async handle(
-    request: PolicyQuery,
+    query: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     const claims = user?.info.ownershipEntityRefs ?? [];
     const platform = claims.includes(PLATFORM);
-    if (isPermission(request.permission, deploymentsTargetUsePermission)) {
+    if (isPermission(query.permission, deploymentsTargetUsePermission)) {
       return platform
         ? { result: AuthorizeResult.ALLOW }
-        : createPlacementConditionalDecision(request.permission, {
+        : createPlacementConditionalDecision(query.permission, {
             allOf: [
               placementConditions.isEntityOwner({ claims }),
               placementConditions.isNamespaceOwnedByEntityOwner({}),
             ],
           });
     }
-    if (isPermission(request.permission, deploymentsReleaseAdoptPermission)) {
+    if (isPermission(query.permission, deploymentsReleaseAdoptPermission)) {
       return {
         result: platform ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
       };
@@ -148,6 +148,15 @@ function component(name: string, owner: string) {
 }
 
 type Server = Parameters<typeof request>[0];
+
+/** Setup steps must succeed; a failure names the response. */
+function ensure(response: { status: number; body: unknown }) {
+  if (response.status !== 201) {
+    throw new Error(
+      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  }
+}
 
 function as(user: string) {
   return { Authorization: `Bearer ${mockCredentials.user.token(user)}` };
@@ -227,14 +236,12 @@ describe.each(databases.eachSupportedId())(
         ],
       }));
       const alice = as('user:default/alice');
-      expect(
-        (
-          await request(server)
-            .post(`${API}/keyring/bootstrap`)
-            .set(alice)
-            .send({ passphrase: 'correct horse battery staple 42' })
-        ).status,
-      ).toBe(201);
+      ensure(
+        await request(server)
+          .post(`${API}/keyring/bootstrap`)
+          .set(alice)
+          .send({ passphrase: 'correct horse battery staple 42' }),
+      );
       const target = await request(server)
         .post(`${API}/targets`)
         .set(alice)
@@ -250,7 +257,7 @@ describe.each(databases.eachSupportedId())(
             kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
           },
         });
-      expect(target.status).toBe(201);
+      ensure(target);
       const chart = await request(server)
         .post(`${API}/charts`)
         .set(alice)
@@ -258,7 +265,7 @@ describe.each(databases.eachSupportedId())(
           reference: `oci://${stack.registry}/charts/hello`,
           version: '0.1.0',
         });
-      expect(chart.status).toBe(201);
+      ensure(chart);
       chartId = chart.body.id;
     });
 

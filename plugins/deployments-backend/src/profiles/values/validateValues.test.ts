@@ -79,10 +79,10 @@ describe('validateValues with hostile schema patterns', () => {
   it('matches a catastrophic-backtracking pattern in linear time', () => {
     // JavaScript's RegExp takes ~0.3 s on 26 characters here, doubling with
     // each more: 40 would hold the event loop for hours.
-    const schema = schemaWith('^(a+)+$');
+    const testSchema = schemaWith('^(a+)+$');
     const start = performance.now();
     const violations = validateValues(
-      schema,
+      testSchema,
       {},
       {
         name: `${'a'.repeat(40)}!`,
@@ -92,7 +92,9 @@ describe('validateValues with hostile schema patterns', () => {
     expect(violations).toEqual([
       { path: '/name', message: 'must match pattern "^(a+)+$"' },
     ]);
-    expect(validateValues(schema, {}, { name: 'a'.repeat(40) })).toEqual([]);
+    expect(validateValues(testSchema, {}, { name: 'a'.repeat(40) })).toEqual(
+      [],
+    );
   });
 
   it('refuses a pattern RE2 cannot compile, naming its schema path', () => {
@@ -112,20 +114,20 @@ describe('validateValues with hostile schema patterns', () => {
 
   it('matches with RE2 semantics, as Helm does', () => {
     // (?P<name>) is RE2 (and Go) syntax that JavaScript refuses.
-    const schema = schemaWith('^(?P<major>\\d+)\\.\\d+$');
-    expect(validateValues(schema, {}, { name: '1.28' })).toEqual([]);
-    expect(validateValues(schema, {}, { name: 'v1.28' })).toHaveLength(1);
+    const testSchema = schemaWith('^(?P<major>\\d+)\\.\\d+$');
+    expect(validateValues(testSchema, {}, { name: '1.28' })).toEqual([]);
+    expect(validateValues(testSchema, {}, { name: 'v1.28' })).toHaveLength(1);
   });
 
   it('applies patternProperties and propertyNames through RE2', () => {
-    const schema = {
+    const testSchema = {
       type: 'object',
       patternProperties: { '^port-': { type: 'integer' } },
       propertyNames: { pattern: '^[a-z-]+$' },
     };
-    expect(validateValues(schema, {}, { 'port-http': 80 })).toEqual([]);
+    expect(validateValues(testSchema, {}, { 'port-http': 80 })).toEqual([]);
     const violations = validateValues(
-      schema,
+      testSchema,
       {},
       {
         'port-http': 'eighty',
@@ -174,7 +176,7 @@ describe('validateValues with hostile schema patterns', () => {
 
   it('refuses values that would take too long to match, whatever their size', () => {
     // About 3,000 instructions against 60,000 characters, three times over.
-    const schema = {
+    const testSchema = {
       type: 'object',
       properties: {
         lines: { type: 'array', items: { pattern: '^[a-z ]{0,1000}$' } },
@@ -182,10 +184,12 @@ describe('validateValues with hostile schema patterns', () => {
     };
     const line = 'a'.repeat(60_000);
     expect(() =>
-      validateValues(schema, {}, { lines: [line, line, line] }),
+      validateValues(testSchema, {}, { lines: [line, line, line] }),
     ).toThrow(/cannot be checked: matching the values .* more than 67108864/);
     // Each validation starts with the whole budget.
-    expect(validateValues(schema, {}, { lines: ['ok', 'a b'] })).toEqual([]);
+    expect(validateValues(testSchema, {}, { lines: ['ok', 'a b'] })).toEqual(
+      [],
+    );
   });
 
   it('leaves long strings no pattern checks alone', () => {
