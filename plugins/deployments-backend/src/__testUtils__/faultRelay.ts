@@ -115,8 +115,8 @@ export async function startFaultRelay(target: {
       if (!connections.has(connection)) return;
       (direction === 'up' ? toUpstream : toClient).push(chunk);
     };
-    client.on('data', chunk => relayChunk('up', chunk));
-    upstream.on('data', chunk => relayChunk('down', chunk));
+    client.on('data', (chunk: Buffer) => relayChunk('up', chunk));
+    upstream.on('data', (chunk: Buffer) => relayChunk('down', chunk));
     client.on('error', close);
     upstream.on('error', close);
     client.on('close', close);
@@ -131,7 +131,7 @@ export async function startFaultRelay(target: {
     for (const { pipes } of connections) for (const pipe of pipes) pipe.pump();
   };
 
-  return {
+  const relay: FaultRelay = {
     host: '127.0.0.1',
     port,
     address: `127.0.0.1:${port}`,
@@ -160,8 +160,9 @@ export async function startFaultRelay(target: {
       setMode({ kind: 'forward' });
     },
     async close() {
-      this.cut();
+      relay.cut();
       await new Promise<void>(resolve => server.close(() => resolve()));
     },
   };
+  return relay;
 }

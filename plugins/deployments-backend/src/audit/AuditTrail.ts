@@ -253,7 +253,8 @@ const CONNECTION_ERROR_CODES = new Set([
 /**
  * A knex query whose connection failed (knex prefixes the driver's message
  * with the statement), PostgreSQL's connection-exception and shutdown
- * classes (08, 57P01-03), the pg driver's lost connection, or no pooled
+ * classes (08, 57P01-03), the pg driver's lost connection (also as the
+ * ROLLBACK knex sends on it), or no pooled
  * connection within knex's timeout.
  */
 function isDatabaseConnectionError(error: Error): boolean {
@@ -261,7 +262,9 @@ function isDatabaseConnectionError(error: Error): boolean {
   const message = error.message ?? '';
   if (error.name === 'KnexTimeoutError') return true;
   if (
-    /(^| - )(Connection terminated|Connection ended unexpectedly)/.test(message)
+    /(^| - )(Connection terminated|Connection ended unexpectedly|Client has encountered a connection error)/.test(
+      message,
+    )
   ) {
     return true;
   }
