@@ -621,6 +621,11 @@ export class KeyringService {
     backupPassphrase: string,
   ): Promise<KeyringBackupVerification> {
     const contents = await decodeKeyringBackup(file, backupPassphrase);
+    // A backup that restore would refuse (keys of another size, Argon2
+    // costs out of range) is reported now, not on the day it is needed.
+    for (const key of contents.keys) {
+      await this.engine.checkPrivateKey(key.armoredPrivateKey, key.fingerprint);
+    }
     const metadata = describeKeyringBackup(contents);
     const current = (await this.store.listKeys()).find(
       k => k.state === 'active',
