@@ -118,11 +118,6 @@ describe('PostgreSQL gone during a keyring rotation (POSTGRES)', () => {
     return tested.body;
   }
 
-  async function revision() {
-    return (await request(server).get(`${API}/targets/token`).expect(200)).body
-      .revision;
-  }
-
   it.each([
     [
       'the first data key is rewrapped',

@@ -94,6 +94,7 @@ interface PlanInputs {
 }
 
 const PENDING = /^pending-/;
+const RELEASE_STATE_TIMEOUT_MS = 15_000;
 const RELEASE_UNCHECKED = ' (release state not checked yet)';
 
 /**
@@ -1100,7 +1101,13 @@ export class PlanOperationService {
       const outcome: ReleasePlanStatus = rolledBack ? 'rolled-back' : 'failed';
       context.line(message);
       await record(cancelled ? 'cancelled' : outcome).catch(() => undefined);
-      await this.finishPlan(inputs, actor, outcome, message);
+      // helm may have stopped halfway (e.g. the API server went away while it
+      // waited): the plan says what state it left the release in.
+      const state = rolledBack
+        ? ''
+        : await this.releaseStateAfterFailure(helm, helmTarget);
+      if (state) context.line(`Release ${plan.releaseName}${state}`);
+      await this.finishPlan(inputs, actor, outcome, `${message}${state}`);
       return {
         status: cancelled ? ('cancelled' as const) : ('failed' as const),
         result: { type: 'apply' as const, rolledBack },
@@ -1108,6 +1115,33 @@ export class PlanOperationService {
       };
     } finally {
       context.signal.removeEventListener('abort', abortWatch);
+    }
+  }
+
+  /**
+   * The release's state after helm failed, for the plan's status message,
+   * read within 15 s; when it cannot be read, says so and how to recover.
+   */
+  private async releaseStateAfterFailure(
+    helm: HelmRunner,
+    target: HelmTarget,
+  ): Promise<string> {
+    try {
+      const status = await helm.status(target, {
+        signal: AbortSignal.timeout(RELEASE_STATE_TIMEOUT_MS),
+      });
+      if (!status) return '; the release was not installed';
+      if (PENDING.test(status.status)) {
+        return `; the release is left ${status.status} at revision ${status.revision}: roll back (or uninstall) to recover`;
+      }
+      return `; the release is ${status.status} at revision ${status.revision}`;
+    } catch (error) {
+      this.logger.debug(
+        `Release state after a failed apply not read: ${
+          (error as Error).message
+        }`,
+      );
+      return '; the release state could not be read (the API server did not answer): it may be left pending; check it before applying again';
     }
   }
 
