@@ -130,6 +130,10 @@ export const deploymentsPlugin = createBackendPlugin({
         const keyring = KeyringService.create({
           store: DatabaseKeyringStore.create(db),
           logger,
+          // Lets this replica follow an unlock made on another one.
+          passphrase: config.getOptionalString(
+            'deployments.keyring.passphrase',
+          ),
         });
         const secrets = SecretsService.create({ keyring });
         const targets = TargetService.create({
@@ -256,14 +260,18 @@ export const deploymentsPlugin = createBackendPlugin({
           store: operationStore,
           logStreams,
         });
+        const currentInputsHash: {
+          of?: PlanOperationService['currentInputsHash'];
+        } = {};
         const approvals = ApprovalService.create({
           store: DatabaseApprovalStore.create(db),
           plans,
           targets,
           operations: operationStore,
-          // planOperations is created below with this gate; called only per request.
+          // The operations service is created below with this gate; it is
+          // asked only per request, once both exist.
           inputsHashOf: (planId, caller) =>
-            planOperations.currentInputsHash(planId, caller),
+            currentInputsHash.of!(planId, caller),
           ttlMinutes:
             config.getOptionalNumber('deployments.approvals.ttlMinutes') ??
             1440,
@@ -311,6 +319,8 @@ export const deploymentsPlugin = createBackendPlugin({
             });
           },
         });
+        currentInputsHash.of = (planId, caller) =>
+          planOperations.currentInputsHash(planId, caller);
         const health = HealthService.create({
           db,
           keyring,
@@ -418,6 +428,11 @@ export const deploymentsPlugin = createBackendPlugin({
             }
           }
         }
+
+        // Seals, rotations and unlocks made on other replicas reach this one
+        // within seconds, even while it is idle.
+        keyring.start();
+        lifecycle.addShutdownHook(() => keyring.stop());
 
         // Operations of a process that died are found at start and every
         // minute after, by whichever replica runs the task.
