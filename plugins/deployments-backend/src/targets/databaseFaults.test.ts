@@ -129,7 +129,7 @@ describe('PostgreSQL gone (POSTGRES)', () => {
     return rows as Array<{ outcome: string; message: string | null }>;
   }
 
-  it('refuses a credential write with 503 while the database is gone, changing nothing, and audits it once back', async () => {
+  it('refuses a credential write with 503 while the database is gone (the audit entry cannot be written), changing nothing', async () => {
     const before = await revision();
     relay.cut();
     const startedAt = Date.now();
@@ -157,82 +157,83 @@ describe('PostgreSQL gone (POSTGRES)', () => {
     await expectCredentialOpens();
   });
 
-  it.each([
-    [
-      'the target row is written (sent, then cut)',
+  /**
+   * A credential write whose database connection is cut when `statement`
+   * goes by: 'after' it reached the server (it may or may not have
+   * committed, the backend cannot know) or 'before' (dropped with the
+   * connection). Returns the answer, the revision before, and the newest
+   * audit entry once the database is back.
+   */
+  async function cutCredentialWrite(
+    statement: RegExp,
+    when: 'before' | 'after',
+  ) {
+    const before = await revision();
+    const entriesBefore = (await auditEntries('target-credentials-replace'))
+      .length;
+    let cutAt = 0;
+    relay.onChunk((direction, chunk) => {
+      if (
+        !cutAt &&
+        direction === 'up' &&
+        statement.test(chunk.toString('latin1'))
+      ) {
+        cutAt = Date.now();
+        if (when === 'before') relay.cut();
+        else setImmediate(() => relay.cut());
+      }
+    });
+    const response = await request(server)
+      .put(`${API}/targets/token/credentials`)
+      .send({ authKind: 'token', token: stack.limitedToken });
+    expect(cutAt).toBeGreaterThan(0);
+    const elapsed = Date.now() - cutAt;
+    // eslint-disable-next-line no-console
+    console.log(
+      'credential write cut:',
+      when,
+      statement,
+      elapsed,
+      'ms',
+      response.status,
+      response.body.error ?? response.body.revision,
+    );
+    expect(elapsed).toBeLessThan(BOUND_MS);
+    relay.onChunk(undefined);
+    relay.resume();
+    const entries = await auditEntries('target-credentials-replace');
+    expect(entries.length).toBe(entriesBefore + 1);
+    return { response, before, entry: entries[0] };
+  }
+
+  it('fails closed with 503 when the connection is cut as the target row is written, the credential the old version or the new', async () => {
+    const { response, before, entry } = await cutCredentialWrite(
       /update "deployments_targets"/i,
       'after',
-    ],
-    [
-      "the audit entry's outcome is written (cut before it is sent)",
+    );
+    // The outcome is unknown, and the answer says so, without the SQL.
+    expect(response.status).toBe(503);
+    expect(response.body.error.message).toMatch(
+      /database connection failed during target-credentials-replace; the change may or may not have been stored/,
+    );
+    expect(response.body.error.message).not.toMatch(/update|deployments_/);
+    expectClearError(response.body);
+    expect(entry.outcome).toBe('failed');
+    expect([before, before + 1]).toContain(await revision());
+    await expectCredentialOpens();
+  });
+
+  it('keeps a committed credential write when the connection is cut before the audit outcome is written, the entry saying so', async () => {
+    const { response, before, entry } = await cutCredentialWrite(
       /update "deployments_audit_events"/i,
       'before',
-    ],
-  ] as const)(
-    'a credential write whose connection is cut as %s fails closed or stands whole',
-    async (_, statement, when) => {
-      const before = await revision();
-      const entriesBefore = (await auditEntries('target-credentials-replace'))
-        .length;
-      // 'after': the statement reaches the server, then the connection is
-      // cut; it may or may not have committed, the backend cannot know.
-      // 'before': the statement is dropped with the connection.
-      let cutAt = 0;
-      relay.onChunk((direction, chunk) => {
-        if (
-          !cutAt &&
-          direction === 'up' &&
-          statement.test(chunk.toString('latin1'))
-        ) {
-          cutAt = Date.now();
-          if (when === 'before') relay.cut();
-          else setImmediate(() => relay.cut());
-        }
-      });
-      const response = await request(server)
-        .put(`${API}/targets/token/credentials`)
-        .send({ authKind: 'token', token: stack.limitedToken });
-      expect(cutAt).toBeGreaterThan(0);
-      const elapsed = Date.now() - cutAt;
-      // eslint-disable-next-line no-console
-      console.log(
-        'credential write cut:',
-        when,
-        statement,
-        elapsed,
-        'ms',
-        response.status,
-        response.body.error ?? response.body.revision,
-      );
-      expect(elapsed).toBeLessThan(BOUND_MS);
-
-      relay.onChunk(undefined);
-      relay.resume();
-      const entries = await auditEntries('target-credentials-replace');
-      expect(entries.length).toBe(entriesBefore + 1);
-      // eslint-disable-next-line no-console
-      console.log('audit entry:', entries[0].outcome, entries[0].message);
-      if (when === 'after') {
-        // Fails closed: 503, saying the outcome is unknown, no SQL.
-        expect(response.status).toBe(503);
-        expect(response.body.error.message).toMatch(
-          /database connection failed during target-credentials-replace; the change may or may not have been stored/,
-        );
-        expect(response.body.error.message).not.toMatch(/update|deployments_/);
-        expectClearError(response.body);
-        expect(entries[0].outcome).toBe('failed');
-        // The old version or the new one.
-        expect([before, before + 1]).toContain(await revision());
-      } else {
-        // The change was committed; the trail says its outcome was not recorded.
-        expect(response.status).toBe(200);
-        expect(await revision()).toBe(before + 1);
-        expect(entries[0]).toMatchObject({
-          outcome: 'failed',
-          message: expect.stringMatching(/^Outcome not recorded/),
-        });
-      }
-      await expectCredentialOpens();
-    },
-  );
+    );
+    expect(response.status).toBe(200);
+    expect(await revision()).toBe(before + 1);
+    expect(entry).toMatchObject({
+      outcome: 'failed',
+      message: expect.stringMatching(/^Outcome not recorded/),
+    });
+    await expectCredentialOpens();
+  });
 });
