@@ -14,6 +14,7 @@ import request from 'supertest';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { ClusterConnection } from '../cluster/ClusterConnection';
 import { adminAccess } from '../__testUtils__/clusterAccess';
+import { processDeadlineSeconds } from '../helm/helmArguments';
 import { deploymentsPlugin } from '../plugin';
 import { FaultRelay, startFaultRelay } from '../__testUtils__/faultRelay';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
@@ -165,71 +166,94 @@ describe('kube-apiserver gone (POSTGRES)', () => {
     return plan.body.id as string;
   }
 
-  it('an apply waiting on the release ends when the API server goes away, the plan saying what state the release is in, the lock freed', async () => {
-    const planId = await createPlan('apply');
-    const releaseName = `t-fault-apply-${suffix}`;
-    expect((await run(server, planId, 'dry-run')).status).toBe('succeeded');
-    expect((await run(server, planId, 'preflight')).status).toBe('succeeded');
+  it.each([
+    ['goes away', 'cut'],
+    ['hangs (accepts, never answers)', 'pause'],
+  ] as const)(
+    'an apply waiting on the release ends when the API server %s, the plan saying what state the release is in, the lock freed',
+    async (_, fault) => {
+      const planId = await createPlan(`apply-${fault}`);
+      const releaseName = `t-fault-apply-${fault}-${suffix}`;
+      expect((await run(server, planId, 'dry-run')).status).toBe('succeeded');
+      expect((await run(server, planId, 'preflight')).status).toBe('succeeded');
 
-    const started = await request(server)
-      .post(`${API}/plans/${planId}/apply`)
-      .expect(202);
-    const startedAt = Date.now();
-    // Cut once helm has stored the pending release and created its objects,
-    // so it waits on them (seen directly on the API server, not through the
-    // relay).
-    let waiting = false;
-    for (let i = 0; i < 800 && !waiting; i++) {
-      const secrets = await core.listNamespacedSecret({
-        namespace: 'team-a',
-        labelSelector: `owner=helm,name=${releaseName}`,
-      });
-      const pending = secrets.items.some(
-        secret => secret.metadata?.labels?.status === 'pending-install',
+      const started = await request(server)
+        .post(`${API}/plans/${planId}/apply`)
+        .expect(202);
+      const startedAt = Date.now();
+      // Cut once helm has stored the pending release and created its objects,
+      // so it waits on them (seen directly on the API server, not through the
+      // relay).
+      let waiting = false;
+      for (let i = 0; i < 800 && !waiting; i++) {
+        const secrets = await core.listNamespacedSecret({
+          namespace: 'team-a',
+          labelSelector: `owner=helm,name=${releaseName}`,
+        });
+        const pending = secrets.items.some(
+          secret => secret.metadata?.labels?.status === 'pending-install',
+        );
+        waiting =
+          pending &&
+          (await apps
+            .readNamespacedDeployment({
+              name: releaseName,
+              namespace: 'team-a',
+            })
+            .then(
+              () => true,
+              () => false,
+            ));
+        if (!waiting) await new Promise(resolve => setTimeout(resolve, 20));
+      }
+      expect(waiting).toBe(true);
+      relay[fault]();
+      const operation = await waitFor(server, started.body.id);
+      const elapsed = Date.now() - startedAt;
+
+      // eslint-disable-next-line no-console
+      console.log(`apply ${fault}:`, elapsed, 'ms', operation.error);
+      // Refused connections fail helm at once; a hung API server holds each
+      // of helm's requests until its own timeouts, within the deadline the
+      // runner gives the whole command (--timeout per wait, two or three
+      // times, plus a minute), then the 15 s release state read.
+      expect(elapsed).toBeLessThan(
+        fault === 'cut'
+          ? TIMEOUT_SECONDS * 1000 + MARGIN_MS
+          : processDeadlineSeconds(TIMEOUT_SECONDS, {
+              rollbackOnFailure: true,
+            }) *
+              1000 +
+              MARGIN_MS,
       );
-      waiting =
-        pending &&
-        (await apps
-          .readNamespacedDeployment({ name: releaseName, namespace: 'team-a' })
-          .then(
-            () => true,
-            () => false,
-          ));
-      if (!waiting) await new Promise(resolve => setTimeout(resolve, 20));
-    }
-    expect(waiting).toBe(true);
-    relay.cut();
-    const operation = await waitFor(server, started.body.id);
-    const elapsed = Date.now() - startedAt;
+      expect(operation.status).toBe('failed');
+      expect(operation.error).toEqual(expect.any(String));
+      expectClearError(JSON.stringify(operation));
+      const plan = (await request(server).get(`${API}/plans/${planId}`)).body;
+      expect(plan.status).not.toMatch(/running|applying/);
+      // The plan says what state helm left the release in: with the API
+      // server gone it cannot be read, and the plan says so.
+      expect(plan.statusMessage).toMatch(
+        /; the release state could not be read \(the API server did not answer\): it may be left pending; check it before applying again$/,
+      );
+      expectClearError(plan.statusMessage);
+      // eslint-disable-next-line no-console
+      console.log(`apply ${fault}:`, elapsed, 'ms', {
+        operation: {
+          status: operation.status,
+          error: operation.error,
+          result: operation.result,
+        },
+        plan: { status: plan.status, statusMessage: plan.statusMessage },
+      });
 
-    expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 + MARGIN_MS);
-    expect(operation.status).toBe('failed');
-    expect(operation.error).toEqual(expect.any(String));
-    expectClearError(JSON.stringify(operation));
-    const plan = (await request(server).get(`${API}/plans/${planId}`)).body;
-    expect(plan.status).not.toMatch(/running|applying/);
-    // The plan says what state helm left the release in: with the API
-    // server gone it cannot be read, and the plan says so.
-    expect(plan.statusMessage).toMatch(
-      /; the release state could not be read \(the API server did not answer\): it may be left pending; check it before applying again$/,
-    );
-    expectClearError(plan.statusMessage);
-    // eslint-disable-next-line no-console
-    console.log('apply cut:', elapsed, 'ms', {
-      operation: {
-        status: operation.status,
-        error: operation.error,
-        result: operation.result,
-      },
-      plan: { status: plan.status, statusMessage: plan.statusMessage },
-    });
-
-    // The lock is free: the next operation on the release starts.
-    relay.resume();
-    const next = await request(server).post(`${API}/plans/${planId}/dry-run`);
-    expect(next.status).toBe(202);
-    await waitFor(server, next.body.id);
-  });
+      // The lock is free: the next operation on the release starts.
+      relay.resume();
+      const next = await request(server).post(`${API}/plans/${planId}/dry-run`);
+      expect(next.status).toBe(202);
+      await waitFor(server, next.body.id);
+    },
+  );
 
   it('a dry-run ends with a clear error when the API server goes away', async () => {
     const planId = await createPlan('dry');
