@@ -8,6 +8,7 @@ import { createChartRoutes } from './charts/createChartRoutes';
 import { createRegistryRoutes } from './charts/createRegistryRoutes';
 import { RegistryCredentialService } from './charts/RegistryCredentialService';
 import { DatabaseAuditStore } from './audit/DatabaseAuditStore';
+import { refuseNulCharacters } from './lib/refuseNulCharacters';
 import { createKeyringRoutes } from './keyring/createKeyringRoutes';
 import { KeyringService } from './keyring/KeyringService';
 import { createHealthRoutes } from './health/createHealthRoutes';
@@ -56,6 +57,7 @@ export async function createRouter(
         (/^\/keyring\/(restore|backup\/verify)$/.test(req.path)
           ? backupJson
           : smallJson)(req, res, next),
+      refuseNulCharacters,
     ],
   });
 

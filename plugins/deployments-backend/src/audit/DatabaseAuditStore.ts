@@ -27,6 +27,16 @@ const TABLE = 'deployments_audit_events';
 const UNSETTLED_MESSAGE =
   'Outcome not recorded: the action started, but its outcome could not be stored (the backend stopped or the audit store failed); it may have taken effect';
 
+/**
+ * The subject column holds 255 characters; a subject can be longer (a chart
+ * reference may be 1024), and PostgreSQL refuses an overlong value, which
+ * made the trail unwritable and the request a 503. Kept to the column.
+ */
+function subjectColumn(subject: string | undefined): string | null {
+  if (subject === undefined) return null;
+  return subject.length > 255 ? `${subject.slice(0, 254)}…` : subject;
+}
+
 /** The audit trail in the plugin's database. */
 export class DatabaseAuditStore {
   private constructor(private readonly db: Knex) {}
@@ -40,7 +50,7 @@ export class DatabaseAuditStore {
       occurred_at: entry.occurredAt,
       actor: entry.actor,
       event_id: entry.eventId,
-      subject: entry.subject ?? null,
+      subject: subjectColumn(entry.subject),
       outcome: entry.outcome,
       message: entry.message ?? null,
       meta: entry.meta ? JSON.stringify(entry.meta) : null,
@@ -61,7 +71,7 @@ export class DatabaseAuditStore {
         occurred_at: entry.occurredAt,
         actor: entry.actor,
         event_id: entry.eventId,
-        subject: entry.subject ?? null,
+        subject: subjectColumn(entry.subject),
         outcome: 'failed',
         message: UNSETTLED_MESSAGE,
         meta: entry.meta ? JSON.stringify(entry.meta) : null,
