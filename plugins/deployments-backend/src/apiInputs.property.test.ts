@@ -21,7 +21,8 @@ const stack = requireLocalStack();
 const databases = createTestDatabases();
 const API = '/api/deployments';
 const ENTITY = 'component:default/payments-api';
-const NUM_RUNS = 120;
+// More runs when hunting: KUBEDEPLOY_PROPERTY_RUNS=1000.
+const NUM_RUNS = Number(process.env.KUBEDEPLOY_PROPERTY_RUNS ?? 120);
 
 type Server = Parameters<typeof request>[0];
 type Response = { status: number; body: any; text?: string };
@@ -559,6 +560,21 @@ describe.each(databases.eachSupportedId())(
       expect(unhandled.map(String)).toEqual([]);
     });
 
+    const kubeconfigHints = FIELD(
+      'kubeconfig',
+      'exec',
+      'auth-provider',
+      'credentials',
+      'cluster',
+      'user',
+      'context',
+      'server',
+      'token',
+      'CA',
+      'TLS',
+      'certificate',
+    );
+
     it('registers or refuses targets with hostile kubeconfigs', async () => {
       let n = 0;
       await fc.assert(
@@ -568,20 +584,7 @@ describe.each(databases.eachSupportedId())(
             label: 'POST /targets',
             input: kubeconfig,
             table: 'deployments_targets',
-            hints: FIELD(
-              'kubeconfig',
-              'exec',
-              'auth-provider',
-              'credentials',
-              'cluster',
-              'user',
-              'context',
-              'server',
-              'token',
-              'CA',
-              'TLS',
-              'certificate',
-            ),
+            hints: kubeconfigHints,
             send: () =>
               request(server)
                 .post(`${API}/targets`)
@@ -590,6 +593,47 @@ describe.each(databases.eachSupportedId())(
                   allowedNamespaces: ['team-a'],
                   credentials: { authKind: 'kubeconfig', kubeconfig },
                 }),
+          });
+        }),
+        { numRuns: NUM_RUNS },
+      );
+      expect(unhandled.map(String)).toEqual([]);
+    });
+
+    it('replaces or refuses credentials with hostile kubeconfigs', async () => {
+      const spare = await request(server)
+        .post(`${API}/targets`)
+        .send({
+          name: 'spare',
+          apiServerUrl: stack.apiServerUrl,
+          caData: stack.caPem,
+          allowedNamespaces: ['team-a'],
+          credentials: { authKind: 'token', token: 'spare-token' },
+        });
+      ensure(spare, 201);
+      await fc.assert(
+        fc.asyncProperty(hostileKubeconfig, async kubeconfig => {
+          const before = await knex('deployments_targets')
+            .where({ name: 'spare' })
+            .first();
+          const response = await probe(server, knex, {
+            label: 'PUT /targets/spare/credentials',
+            input: kubeconfig,
+            hints: kubeconfigHints,
+            send: () =>
+              request(server)
+                .put(`${API}/targets/spare/credentials`)
+                .send({ authKind: 'kubeconfig', kubeconfig }),
+          });
+          const after = await knex('deployments_targets')
+            .where({ name: 'spare' })
+            .first();
+          expect({
+            status: response.status,
+            unchanged: after.revision === before.revision,
+          }).toEqual({
+            status: response.status,
+            unchanged: response.status >= 400,
           });
         }),
         { numRuns: NUM_RUNS },
@@ -744,6 +788,71 @@ describe.each(databases.eachSupportedId())(
               ),
               send: () =>
                 request(server).get(`${API}/plans/${planId}/logs`).query(query),
+            });
+          },
+        ),
+        { numRuns: NUM_RUNS },
+      );
+      expect(unhandled.map(String)).toEqual([]);
+    });
+    it('answers or refuses hostile ids and names in the path', async () => {
+      // An empty segment is another route (none), not an odd id.
+      const encodable = hostileString.filter(text => {
+        if (text === '') return false;
+        try {
+          encodeURIComponent(text);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const routes: Array<
+        [method: 'get' | 'put' | 'delete', path: string, body?: object]
+      > = [
+        ['get', '/plans/:x'],
+        ['get', '/plans/:x/logs?pod=hello-0'],
+        ['get', '/plans/:x/history'],
+        ['get', '/charts/:x'],
+        ['get', '/profiles/:x'],
+        ['get', '/operations/:x'],
+        ['get', '/operations/:x/lines'],
+        ['get', '/targets/:x'],
+        ['put', '/targets/:x/credentials', { authKind: 'token', token: 't' }],
+        ['put', '/registries/:x/credentials', { username: 'u', password: 'p' }],
+        ['delete', '/registries/:x/credentials'],
+      ];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...routes),
+          fc.oneof(
+            encodable.map(encodeURIComponent),
+            fc.constantFrom('%ff', '%', '%2e%2e', '..', 'a%2Fb', '%20'),
+          ),
+          async ([method, path, body], segment) => {
+            const url = `${API}${path.replace(':x', segment)}`;
+            await probe(server, knex, {
+              label: `${method.toUpperCase()} ${path}`,
+              input: segment,
+              table: method === 'get' ? undefined : 'deployments_registries',
+              hints: FIELD(
+                'id',
+                'name',
+                'host',
+                'plan',
+                'chart',
+                'profile',
+                'operation',
+                'target',
+                'registry',
+                'not found',
+                'does not exist',
+                'path',
+                'URI',
+              ),
+              send: () => {
+                const call = request(server)[method](url);
+                return body ? call.send(body) : call;
+              },
             });
           },
         ),
