@@ -21,7 +21,8 @@ export function decodeCursor(cursor: string, length: number): string[] {
     if (
       Array.isArray(key) &&
       key.length === length &&
-      key.every(part => typeof part === 'string')
+      // A NUL cannot be compared in PostgreSQL: the query failed (500).
+      key.every(part => typeof part === 'string' && !part.includes('\u0000'))
     ) {
       return key;
     }
