@@ -5,7 +5,6 @@
  */
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { DatabaseTargetStore } from '../targets/DatabaseTargetStore';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(120_000);
@@ -65,26 +64,28 @@ describe.each(databases.eachSupportedId())(
         true,
       );
 
-      const store = DatabaseTargetStore.create(knex);
-      const existing = await store.getByName('existing');
-      expect(existing).toMatchObject({
-        allowObjectsInOtherAllowedNamespaces: false,
-        // Rows are not rewritten: an invalid entry stays, reported by the API.
-        allowedClusterScopedKinds: ['ClusterRole'],
-        allowInsecureTls: true,
-      });
+      // Read as rows: the store follows the latest schema, not this one.
+      const existing = await knex('deployments_targets')
+        .where({ name: 'existing' })
+        .first();
+      expect(Boolean(existing[COLUMN])).toBe(false);
+      // Rows are not rewritten: an invalid entry stays, reported by the API.
+      expect(JSON.parse(existing.allowed_cluster_kinds)).toEqual([
+        'ClusterRole',
+      ]);
+      expect(Boolean(existing.allow_insecure_tls)).toBe(true);
 
-      await store.replace(
-        {
-          ...existing!,
-          allowObjectsInOtherAllowedNamespaces: true,
-          revision: 2,
-        },
-        1,
-      );
+      await knex('deployments_targets')
+        .where({ name: 'existing', revision: 1 })
+        .update({ [COLUMN]: true, revision: 2 });
       expect(
-        (await store.getByName('existing'))
-          ?.allowObjectsInOtherAllowedNamespaces,
+        Boolean(
+          (
+            await knex('deployments_targets')
+              .where({ name: 'existing' })
+              .first()
+          )[COLUMN],
+        ),
       ).toBe(true);
 
       await knex.migrate.down({ directory, name: MIGRATION });
