@@ -951,5 +951,79 @@ describe.each(databases.eachSupportedId())(
       );
       expect(unhandled.map(String)).toEqual([]);
     });
+    it('starts or refuses operations and approvals with hostile bodies', async () => {
+      const revision = fc.oneof(
+        fc.integer(),
+        fc.constantFrom(
+          0,
+          2 ** 31,
+          2 ** 53,
+          1e21,
+          1e308,
+          -1,
+          1.5,
+          Number.MAX_SAFE_INTEGER,
+        ),
+        oddJson,
+      );
+      const text = fc.oneof(hostileString, oddJson);
+      const bodies = fc.oneof(
+        fc
+          .record({ revision, overrideReason: text }, { requiredKeys: [] })
+          .map(body => ['rollback', body] as const),
+        fc
+          .record(
+            {
+              confirmReleaseName: fc.oneof(fc.constant('hostile-base'), text),
+              overrideReason: text,
+            },
+            { requiredKeys: [] },
+          )
+          .map(body => ['uninstall', body] as const),
+        fc
+          .record(
+            {
+              kind: fc.oneof(
+                fc.constantFrom('apply', 'rollback', 'uninstall'),
+                text,
+              ),
+              rollbackRevision: revision,
+              comment: text,
+            },
+            { requiredKeys: [] },
+          )
+          .map(body => ['approvals', body] as const),
+      );
+      await fc.assert(
+        fc.asyncProperty(bodies, async ([step, body]) => {
+          await probe(server, knex, {
+            label: `POST /plans/{id}/${step}`,
+            input: body,
+            table:
+              step === 'approvals'
+                ? 'deployments_approvals'
+                : 'deployments_operations',
+            hints: FIELD(
+              'revision',
+              'rollbackRevision',
+              'overrideReason',
+              'confirmReleaseName',
+              'release',
+              'kind',
+              'comment',
+              'approval',
+              'dry-run',
+              'deployed',
+              'installed',
+              'plan',
+            ),
+            send: () =>
+              request(server).post(`${API}/plans/${planId}/${step}`).send(body),
+          });
+        }),
+        { numRuns: NUM_RUNS },
+      );
+      expect(unhandled.map(String)).toEqual([]);
+    });
   },
 );
