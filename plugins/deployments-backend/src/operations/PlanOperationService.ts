@@ -335,6 +335,16 @@ export class PlanOperationService {
         statusChangedAt: new Date().toISOString(),
         statusChangedBy: operation.actor,
       });
+      // Its own runner never finishes it: its outcome is audited (and
+      // counted) here, like every other operation's.
+      const finished = await this.store.get(operation.id);
+      if (finished) {
+        await this.onFinished(finished).catch(error =>
+          this.logger.warn(
+            `Recording the interruption of operation ${operation.id} failed: ${error}`,
+          ),
+        );
+      }
     }
     // The release is read through the target's credentials, which needs an
     // unlocked keyring: plans not checked yet are retried on every sweep.

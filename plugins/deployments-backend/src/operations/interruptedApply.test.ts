@@ -176,6 +176,16 @@ describe('an apply whose backend dies', () => {
       await new Promise(resolve => setTimeout(resolve, 500));
     }
     expect(interrupted.status).toBe('interrupted');
+    // Its outcome is in the audit trail like any other operation's.
+    const audit = await request(next).get(
+      `${API}/audit?eventId=plan-apply-finished`,
+    );
+    expect(
+      audit.body.items.find(
+        (e: { meta?: { operationId?: string } }) =>
+          e.meta?.operationId === apply.body.id,
+      ),
+    ).toMatchObject({ outcome: 'failed', meta: { status: 'interrupted' } });
     let stuck;
     for (let i = 0; i < 20; i++) {
       stuck = (await request(next).get(`${API}/plans/${planId}`)).body;
