@@ -177,7 +177,8 @@ export class OperationRunner {
     const swept = await this.store.sweepStale(this.staleAfterMs);
     for (const operation of swept) {
       this.logger.warn(
-        `Operation ${operation.id} (${operation.kind} of ${operation.releaseName}) was interrupted: its runner ${operation.runnerId} stopped`,
+        'Operation interrupted: the runner holding it stopped renewing its lease',
+        { ...logFields(operation), runnerId: operation.runnerId },
       );
       this.listener({
         id: operation.id,
@@ -206,6 +207,8 @@ export class OperationRunner {
   ): Promise<void> {
     const started = Date.now();
     const redact = redactOperationOutput(request.secretStrings);
+    // Ids as fields, so logs can be searched by operation, plan or release.
+    const log = this.logger.child(logFields(operation));
     let seq = 0;
     let buffer: OperationLine[] = [];
     let flushing: Promise<void> = Promise.resolve();
@@ -215,9 +218,7 @@ export class OperationRunner {
       flushing = flushing
         .then(() => this.store.appendLines(operation.id, lines))
         .catch(error =>
-          this.logger.warn(
-            `Could not store progress of operation ${operation.id}: ${error}`,
-          ),
+          log.warn(`Could not store the operation's progress: ${error}`),
         );
       if (lines.length > 0) {
         this.listener({
@@ -243,10 +244,13 @@ export class OperationRunner {
         performance.now() - renewedAt > this.staleAfterMs - this.heartbeatMs &&
         !controller.signal.aborted
       ) {
-        this.logger.warn(
-          `Operation ${operation.id} could not renew its lease for ${Math.round(
-            (performance.now() - renewedAt) / 1000,
-          )} s; stopping it before another replica takes the release`,
+        log.warn(
+          'Operation could not renew its lease; stopping it before another replica takes the release',
+          {
+            secondsSinceRenewal: Math.round(
+              (performance.now() - renewedAt) / 1000,
+            ),
+          },
         );
         leaseLost = true;
         controller.abort();
@@ -259,8 +263,8 @@ export class OperationRunner {
             // Fenced: another replica declared this runner dead and freed
             // the release. Stop helm now; the outcome is not recorded over
             // the interruption (finish only touches running operations).
-            this.logger.warn(
-              `Operation ${operation.id} lost its lease (swept as interrupted); stopping it`,
+            log.warn(
+              'Operation lost its lease (swept as interrupted); stopping it',
             );
             leaseLost = true;
             controller.abort();
@@ -268,9 +272,7 @@ export class OperationRunner {
             controller.abort();
           }
         })
-        .catch(error =>
-          this.logger.warn(`Heartbeat of ${operation.id} failed: ${error}`),
-        );
+        .catch(error => log.warn(`Heartbeat failed: ${error}`));
     }, this.heartbeatMs);
 
     const context: OperationContext = {
@@ -324,10 +326,7 @@ export class OperationRunner {
     try {
       await request.onFinished?.(finished);
     } catch (error) {
-      this.logger.error(
-        `Recording the outcome of operation ${operation.id} failed: ${error}`,
-        { operationId: operation.id },
-      );
+      log.error(`Recording the operation's outcome failed: ${error}`);
     }
     this.listener({
       id: finished.id,
@@ -382,5 +381,17 @@ export function toApiOperation(operation: StoredOperation): Operation {
     finishedAt: operation.finishedAt,
     durationMs: operation.durationMs,
     cancelRequested: operation.cancelRequested,
+  };
+}
+
+/** The fields every log line about an operation carries. */
+function logFields(operation: StoredOperation) {
+  return {
+    operationId: operation.id,
+    planId: operation.planId,
+    kind: operation.kind,
+    target: operation.targetName,
+    namespace: operation.namespace,
+    releaseName: operation.releaseName,
   };
 }
