@@ -287,7 +287,7 @@ describe('kube-apiserver gone (POSTGRES)', () => {
     expect((await waitFor(server, next.body.id)).status).toBe('succeeded');
   });
 
-  it('a followed log stream tells the client the API server closed it', async () => {
+  it('a followed log stream tells the client the API server closed it, and a reconnect with a since-time reads again', async () => {
     const planId = await createPlan('logs');
     for (const step of ['dry-run', 'preflight', 'apply']) {
       expect((await run(server, planId, step)).status).toBe('succeeded');
@@ -344,5 +344,15 @@ describe('kube-apiserver gone (POSTGRES)', () => {
       /API server.*closed|closed.*API server/i,
     );
     expectClearError(received.text);
+
+    // Once the API server answers again, the client reconnects with a
+    // since-time and is served again: nothing of the cut stream lingers.
+    relay.resume();
+    const again = await request(server)
+      .get(`${API}/plans/${planId}/logs`)
+      .query({ pod, sinceSeconds: 3600, tailLines: 5 });
+    expect(again.status).toBe(200);
+    expect(again.text.trim().length).toBeGreaterThan(0);
+    expect(again.text).not.toMatch(/closed by the API server/);
   });
 });
