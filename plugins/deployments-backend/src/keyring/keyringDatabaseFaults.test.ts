@@ -5,11 +5,10 @@
  * opens every credential, the new one waits as pending), and rotating again
  * once the database is back finishes it.
  */
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import knexFactory, { Knex } from 'knex';
+import { Knex } from 'knex';
 import request from 'supertest';
-import { deploymentsPlugin } from '../plugin';
-import { FaultRelay, startFaultRelay } from '../__testUtils__/faultRelay';
+import { FaultRelay } from '../__testUtils__/faultRelay';
+import { startRelayedDatabaseBackend } from '../__testUtils__/relayedDatabaseBackend';
 import { requireLocalStack } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
@@ -38,57 +37,15 @@ function expectClearError(body: {
 describe('PostgreSQL gone during a keyring rotation (POSTGRES)', () => {
   let server: Server;
   let relay: FaultRelay;
-  let relayed: Knex;
   let direct: Knex;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    direct = await databases.init(databases.eachSupportedId()[0][0]);
-    // The stack's server and credentials, the test's own database.
-    const url = new URL(
-      process.env[
-        `BACKSTAGE_TEST_DATABASE_${(
-          process.env.KUBEDEPLOY_POSTGRES_ID ?? 'POSTGRES_15'
-        ).replace('_', '')}_CONNECTION_STRING`
-      ]!,
-    );
-    const connection = {
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      database: (await direct.raw('select current_database() as name')).rows[0]
-        .name as string,
-    };
-    relay = await startFaultRelay({
-      host: connection.host ?? '127.0.0.1',
-      port: connection.port ?? 5432,
-    });
-    relayed = knexFactory({
-      client: 'pg',
-      connection: { ...connection, host: relay.host, port: relay.port },
-      pool: { min: 0, max: 5 },
-      acquireConnectionTimeout: 10_000,
-    });
-    ({ server } = await startTestBackend({
-      features: [
-        deploymentsPlugin,
-        mockServices.database.factory({ knex: relayed }),
-      ],
+    ({ server, relay, direct, close } = await startRelayedDatabaseBackend({
+      stack,
+      databases,
+      passphrase: PASSPHRASE,
     }));
-    await request(server)
-      .post(`${API}/keyring/bootstrap`)
-      .send({ passphrase: PASSPHRASE })
-      .expect(201);
-    await request(server)
-      .post(`${API}/targets`)
-      .send({
-        name: 'token',
-        apiServerUrl: stack.apiServerUrl,
-        caData: stack.caPem,
-        allowedNamespaces: ['team-a'],
-        credentials: { authKind: 'token', token: stack.limitedToken },
-      })
-      .expect(201);
   });
 
   afterEach(() => {
@@ -97,8 +54,7 @@ describe('PostgreSQL gone during a keyring rotation (POSTGRES)', () => {
   });
 
   afterAll(async () => {
-    await relayed?.destroy();
-    await relay?.close();
+    await close?.();
   });
 
   /** The target's credential opens and reaches the cluster. */
