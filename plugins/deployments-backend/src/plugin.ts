@@ -222,9 +222,9 @@ export const deploymentsPlugin = createBackendPlugin({
         });
         // Decrypted kubeconfigs a crashed backend left behind go now, not at first use of helm.
         HelmRunner.removeLeftovers({ logger }).catch(error =>
-          logger.warn(
-            `Could not remove leftover helm run directories: ${error}`,
-          ),
+          logger.warn('Could not remove leftover helm run directories', {
+            error: String(error),
+          }),
         );
         // helm is found (and its version detected) on first use, so a
         // backend without helm still serves everything else.
@@ -416,15 +416,13 @@ export const deploymentsPlugin = createBackendPlugin({
           } else {
             try {
               await keyring.unlock(passphrase, 'configuration');
-              logger.info(
-                `Keyring ${status.fingerprint} unlocked from configuration`,
-              );
+              logger.info('Keyring unlocked from configuration', {
+                fingerprint: status.fingerprint ?? null,
+              });
             } catch (error) {
-              logger.error(
-                `Keyring auto-unlock failed: ${
-                  (error as Error).name
-                }; it stays sealed`,
-              );
+              logger.error('Keyring auto-unlock failed; it stays sealed', {
+                errorName: (error as Error).name,
+              });
             }
           }
         }
@@ -436,11 +434,11 @@ export const deploymentsPlugin = createBackendPlugin({
 
         // Operations of a process that died are found at start and every
         // minute after, by whichever replica runs the task.
-        await planOperations
-          .sweepInterrupted()
-          .catch(error =>
-            logger.warn(`Sweeping interrupted operations failed: ${error}`),
-          );
+        await planOperations.sweepInterrupted().catch(error =>
+          logger.warn('Sweeping interrupted operations failed', {
+            error: String(error),
+          }),
+        );
         await scheduler.scheduleTask({
           id: 'deployments-sweep-interrupted-operations',
           frequency: {

@@ -72,8 +72,14 @@ describe('AuditTrail with a failing store', () => {
         throw denied;
       }),
     ).rejects.toBe(denied);
+    // Ids are log fields, not part of the message, so log queries can filter on them.
     expect(logger.error).toHaveBeenCalledWith(
-      expect.stringContaining('Could not store audit entry target-create'),
+      'Could not store an audit entry',
+      {
+        eventId: 'target-create',
+        subject: action.subject,
+        error: expect.any(String),
+      },
     );
   });
 
@@ -87,7 +93,8 @@ describe('AuditTrail with a failing store', () => {
       'changed',
     );
     expect(logger.error).toHaveBeenCalledWith(
-      expect.stringContaining('audit entry 7 (target-create)'),
+      'Could not store the outcome of an audit entry',
+      { auditEntryId: 7, eventId: 'target-create', error: expect.any(String) },
     );
   });
 });

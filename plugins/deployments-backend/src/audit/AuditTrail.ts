@@ -80,11 +80,11 @@ export class AuditTrail {
           meta: action.meta,
         });
       } catch (error) {
-        this.logger.error(
-          `Could not store audit entry ${action.eventId}, refusing it: ${
-            (error as Error).message
-          }`,
-        );
+        this.logger.error('Could not store an audit entry, refusing it', {
+          eventId: action.eventId,
+          subject: action.subject,
+          error: (error as Error).message,
+        });
         const refused = new ServiceUnavailableError(
           `The audit trail cannot be written, so ${action.eventId} was refused and nothing was changed; try again later`,
         );
@@ -131,9 +131,11 @@ export class AuditTrail {
     if (!isDatabaseConnectionError(error)) {
       return error;
     }
-    this.logger.error(
-      `Database connection failed during ${action.eventId}: ${error.message}`,
-    );
+    this.logger.error('Database connection failed during an audited action', {
+      eventId: action.eventId,
+      subject: action.subject,
+      error: error.message,
+    });
     return new ServiceUnavailableError(
       `The database connection failed during ${action.eventId}; the change may or may not have been stored: read it back before trying again`,
     );
@@ -148,11 +150,11 @@ export class AuditTrail {
       await this.store.settle(entryId, outcome);
     } catch (error) {
       // The action already happened (or failed); its entry says the outcome is unknown.
-      this.logger.error(
-        `Could not store the outcome of audit entry ${entryId} (${
-          action.eventId
-        }): ${(error as Error).message}`,
-      );
+      this.logger.error('Could not store the outcome of an audit entry', {
+        auditEntryId: entryId,
+        eventId: action.eventId,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -193,11 +195,11 @@ export class AuditTrail {
         meta: entry.meta,
       });
     } catch (error) {
-      this.logger.error(
-        `Could not record audit entry ${entry.eventId}: ${
-          (error as Error).message
-        }`,
-      );
+      this.logger.error('Could not record an audit entry', {
+        eventId: entry.eventId,
+        subject: entry.subject,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -219,11 +221,11 @@ export class AuditTrail {
     } catch (error) {
       // Only reads get here: the auditor already has the event, and a failed
       // copy must not fail a read.
-      this.logger.error(
-        `Could not store audit entry ${action.eventId}: ${
-          (error as Error).message
-        }`,
-      );
+      this.logger.error('Could not store an audit entry', {
+        eventId: action.eventId,
+        subject: action.subject,
+        error: (error as Error).message,
+      });
     }
   }
 }

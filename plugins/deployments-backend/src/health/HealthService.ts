@@ -93,7 +93,7 @@ export class HealthService {
     await Promise.all(
       Array.from({ length: PROBE_CONCURRENCY }, () => worker()),
     );
-    this.logger.debug(`Probed ${targets.length} targets`);
+    this.logger.debug('Probed targets', { targets: targets.length });
   }
 
   /**

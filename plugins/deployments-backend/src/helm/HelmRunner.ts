@@ -272,7 +272,7 @@ export class HelmRunner {
       );
     }
     const version = parseHelmVersion(result.stdout);
-    options.logger.info(`Using helm ${version.full} (${binary})`);
+    options.logger.info('Using helm', { version: version.full, binary });
     return new HelmRunner({
       version,
       logger: options.logger,
@@ -738,7 +738,9 @@ export class HelmRunner {
           try {
             onLine(text);
           } catch (error) {
-            this.#logger.warn(`A helm progress listener failed: ${error}`);
+            this.#logger.warn('A helm progress listener failed', {
+              error: String(error),
+            });
           }
         }
       };

@@ -122,7 +122,9 @@ export class KeyringService {
     if (this.poller) return;
     this.poller = setInterval(() => {
       this.sync(true).catch(error =>
-        this.logger.warn(`Reading the keyring generation failed: ${error}`),
+        this.logger.warn('Reading the keyring generation failed', {
+          error: String(error),
+        }),
       );
     }, this.pollIntervalMs);
     this.poller.unref?.();
@@ -222,7 +224,8 @@ export class KeyringService {
         }
         await this.unlock(passphrase, 'configuration');
         this.logger.info(
-          `Keyring unlocked from configuration at generation ${current.generation}, following the database`,
+          'Keyring unlocked from configuration, following the database',
+          { generation: current.generation },
         );
       })()
         .catch(error => {
@@ -232,9 +235,8 @@ export class KeyringService {
             this.followTriedFor = undefined;
           }
           this.logger.warn(
-            `This replica could not follow the keyring with its configured passphrase: ${
-              (error as Error).name
-            }; it stays sealed`,
+            'This replica could not follow the keyring with its configured passphrase; it stays sealed',
+            { errorName: (error as Error).name },
           );
         })
         .finally(() => {
@@ -264,11 +266,10 @@ export class KeyringService {
           handover.toFingerprint,
         );
       } catch (error) {
-        this.logger.warn(
-          `The keyring handover to ${
-            handover.toFingerprint
-          } could not be opened: ${(error as Error).name}`,
-        );
+        this.logger.warn('A keyring handover could not be opened', {
+          toFingerprint: handover.toFingerprint,
+          errorName: (error as Error).name,
+        });
         break;
       }
       taken.push(active);
@@ -287,9 +288,10 @@ export class KeyringService {
       }
       // Data keys are the same across a rotation; the cache stays valid.
       this.unlocked = { active, by: held.by, generation };
-      this.logger.info(
-        `Keyring followed a rotation on another replica to ${active.fingerprint}`,
-      );
+      this.logger.info('Keyring followed a rotation on another replica', {
+        fingerprint: active.fingerprint,
+        generation,
+      });
       return;
     }
     for (const key of taken) {
@@ -311,7 +313,7 @@ export class KeyringService {
     held?.pending?.lock();
     this.sealedReason = reason;
     if (held && reason) {
-      this.logger.info(`Keyring sealed on this replica: ${reason}`);
+      this.logger.info('Keyring sealed on this replica', { reason });
     }
   }
 
@@ -365,7 +367,7 @@ export class KeyringService {
     this.dataKeys.set(dataKeyId, dataKey);
     this.unlocked = { active: unlocked, by: 'passphrase', generation };
     this.checkedAt = Date.now();
-    this.logger.info(`Keyring ${pair.fingerprint} bootstrapped`);
+    this.logger.info('Keyring bootstrapped', { fingerprint: pair.fingerprint });
     return this.status();
   }
 
@@ -435,7 +437,9 @@ export class KeyringService {
     };
     this.checkedAt = Date.now();
     if (pending) {
-      this.logger.info(`Resuming keyring rotation to ${pending.fingerprint}`);
+      this.logger.info('Resuming a keyring rotation', {
+        toFingerprint: pending.fingerprint,
+      });
       await this.finishRotation({});
     }
     return this.status();
@@ -717,7 +721,9 @@ export class KeyringService {
       passphrase,
       pair.fingerprint,
     );
-    this.logger.info(`Keyring rotation to ${pair.fingerprint} started`);
+    this.logger.info('Keyring rotation started', {
+      toFingerprint: pair.fingerprint,
+    });
     await this.finishRotation(hooks);
     return this.status();
   }
@@ -747,7 +753,7 @@ export class KeyringService {
       this.unlocked = { active: pending, by: state.by, generation };
       this.checkedAt = Date.now();
     }
-    this.logger.info(`Keyring rotated to ${pending.fingerprint}`);
+    this.logger.info('Keyring rotated', { fingerprint: pending.fingerprint });
   }
 }
 

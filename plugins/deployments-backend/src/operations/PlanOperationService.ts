@@ -341,7 +341,12 @@ export class PlanOperationService {
       if (finished) {
         await this.onFinished(finished).catch(error =>
           this.logger.warn(
-            `Recording the interruption of operation ${operation.id} failed: ${error}`,
+            'Recording the interruption of an operation failed',
+            {
+              operationId: operation.id,
+              planId: operation.planId,
+              error: String(error),
+            },
           ),
         );
       }

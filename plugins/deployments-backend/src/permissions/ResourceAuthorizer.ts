@@ -175,11 +175,10 @@ export class ResourceAuthorizer {
       const [decision] = await Promise.race([call(), timeout]);
       return decision;
     } catch (error) {
-      this.logger.warn(
-        `Permission check failed, denying: ${(error as Error).name}: ${
-          (error as Error).message
-        }`,
-      );
+      this.logger.warn('Permission check failed, denying', {
+        errorName: (error as Error).name,
+        error: (error as Error).message,
+      });
       return undefined;
     } finally {
       clearTimeout(timer);

@@ -83,10 +83,9 @@ export class PlanOwnerSync {
         result.plansChanged += changed;
         this.logger.info(
           entity
-            ? `Plans of ${recorded.entityRef} now record owner ${
-                owner ?? '(none)'
-              } (${changed} plan(s) changed)`
-            : `${recorded.entityRef} is no longer in the catalog; its ${changed} plan(s) have no owner now`,
+            ? 'Plans of an entity now record its new owner'
+            : 'An entity is no longer in the catalog; its plans have no owner now',
+          { entityRef: recorded.entityRef, owner: owner ?? null, changed },
         );
       }
       after = page[page.length - 1].entityRef;

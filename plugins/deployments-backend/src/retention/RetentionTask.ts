@@ -155,13 +155,14 @@ export class RetentionTask {
       report.compactedOutputs > 0
     ) {
       this.logger.info(
-        `Retention removed ${report.auditEntries} audit entries and ${
-          report.operationLines
-        } operation lines and compacted ${
-          report.compactedOutputs
-        } dry-run outputs${
-          report.complete ? '' : '; the rest follows in the next pass'
-        }`,
+        report.complete
+          ? 'Retention removed expired entries'
+          : 'Retention removed expired entries; the rest follows in the next pass',
+        {
+          auditEntries: report.auditEntries,
+          operationLines: report.operationLines,
+          compactedOutputs: report.compactedOutputs,
+        },
       );
     }
     if (report.auditEntries > 0 && this.audit) {
