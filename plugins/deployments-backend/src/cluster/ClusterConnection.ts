@@ -432,9 +432,8 @@ export class ClusterConnection {
       cluster['insecure-skip-tls-verify'] = true;
     }
 
-    const user: Record<string, unknown> = credentialStrategy(
-      credentials,
-    ).kubeconfigUser(credentials);
+    const user: Record<string, unknown> =
+      credentialStrategy(credentials).kubeconfigUser(credentials);
     const impersonate = access.impersonate;
     if (impersonate?.user !== undefined) {
       user.as = impersonate.user;

@@ -5,13 +5,10 @@ import * as https from 'node:https';
 import { PassThrough, Readable, finished } from 'node:stream';
 import { isDns1123Label, ManifestObject } from '../targets/namespaceBoundary';
 import { ClusterConnection, ClusterRequestError } from './ClusterConnection';
-import {
-  checkRelease,
-  findReleasePods,
-  matchesSelector,
-  readReleaseSelectors,
-  ReleasePod,
-} from './ReleaseResources';
+import { findReleasePods, readReleaseSelectors } from './releasePods';
+import { checkRelease } from './releaseObjects';
+import { matchesSelector } from './labelSelectors';
+import { ReleasePod } from './releaseResourceTypes';
 
 export const DEFAULT_TAIL_LINES = 500;
 export const MAX_TAIL_LINES = 10_000;

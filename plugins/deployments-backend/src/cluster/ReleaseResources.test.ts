@@ -14,12 +14,9 @@ import { ManifestObject } from '../targets/namespaceBoundary';
 import { adminAccess, limitedAccess } from '../__testUtils__/clusterAccess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { ClusterConnection, ClusterRequestError } from './ClusterConnection';
-import {
-  getReleaseResources,
-  matchesSelector,
-  selectorToString,
-  workloadHealth,
-} from './ReleaseResources';
+import { getReleaseResources } from './ReleaseResources';
+import { matchesSelector, selectorToString } from './labelSelectors';
+import { workloadHealth } from './workloadHealth';
 
 jest.setTimeout(180_000);
 

@@ -2,7 +2,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManifestObject } from '../targets/namespaceBoundary';
 import { ClusterConnection } from './ClusterConnection';
-import { workloadHealth } from './ReleaseResources';
+import { workloadHealth } from './workloadHealth';
 
 const DEFAULT_INTERVAL_MS = 2_000;
 const MIN_INTERVAL_MS = 100;

@@ -6,12 +6,10 @@ import {
   ClusterRequestError,
 } from '../cluster/ClusterConnection';
 import { LogStreamLimiter } from '../cluster/LogStreamLimiter';
+import { readReleaseImages } from '../cluster/ReleaseImages';
 import { followLogs, listPods, readLogs } from '../cluster/PodLogs';
-import {
-  getReleaseResources,
-  ReleasePod,
-  ReleaseResources,
-} from '../cluster/ReleaseResources';
+import { getReleaseResources } from '../cluster/ReleaseResources';
+import { ReleasePod, ReleaseResources } from '../cluster/releaseResourceTypes';
 import { HelmCommandError, HelmRunner } from '../helm';
 import { StoredPlan } from '../plans/DatabasePlanStore';
 import { ManifestObject } from '../targets/namespaceBoundary';
@@ -35,7 +33,7 @@ export class TargetClusterError extends CustomErrorBase {
 }
 
 /** Errors from the cluster and helm become 502/503 answers, not 500s or a misleading 403. */
-async function upstream<T>(work: () => Promise<T>): Promise<T> {
+export async function upstream<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -110,6 +108,19 @@ export class ReleaseInspector {
 
   pods(plan: StoredPlan) {
     return upstream(() => this.readPods(plan));
+  }
+
+  /** The images the release's live workloads run; undefined when it is not installed. */
+  images(plan: StoredPlan) {
+    return upstream(async () => {
+      const { connection, objects } = await this.release(plan);
+      if (!objects) return undefined;
+      return readReleaseImages({
+        connection,
+        namespace: plan.namespace,
+        objects,
+      });
+    });
   }
 
   logs(plan: StoredPlan, query: LogQuery) {
