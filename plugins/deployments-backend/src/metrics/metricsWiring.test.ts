@@ -1,17 +1,25 @@
 /*
- * The plugin's metrics as the plugin wires them, against the local stack's
- * kube-apiserver, helm and registry on PostgreSQL: a dry-run through the API
- * is counted by kind and outcome where the audit records it, a second one on
- * the busy release is counted as refused, and the gauges report helm, log
- * streams, the keyring and the probed target.
+ * The plugin's metrics as the plugin wires them, through Backstage's own
+ * metrics service into a real OpenTelemetry SDK meter provider, against the
+ * local stack's kube-apiserver, helm and registry on PostgreSQL: a dry-run
+ * through the API is counted by kind and outcome where the audit records it,
+ * a second one on the busy release is counted as refused, and the gauges
+ * report helm, log streams, the keyring and the probed target.
  */
 import {
   SchedulerService,
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceFactory } from '@backstage/backend-defaults/alpha';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { metricsServiceMock } from '@backstage/backend-test-utils/alpha';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import {
+  DataPoint,
+  Histogram,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
@@ -25,41 +33,43 @@ const stack = requireLocalStack();
 const databases = createTestDatabases();
 const API = '/api/deployments';
 
-type MetricsMock = ReturnType<typeof metricsServiceMock.mock>;
-
-function instrument(
-  mock: MetricsMock,
-  factory: 'createCounter' | 'createHistogram' | 'createObservableGauge',
-  name: string,
-): any {
-  const index = mock[factory].mock.calls.findIndex(
-    ([created]) => created === name,
-  );
-  if (index < 0) throw new Error(`No ${factory}('${name}')`);
-  return mock[factory].mock.results[index].value;
+/** Collects when asked, like a Prometheus scrape does. */
+class OnDemandReader extends MetricReader {
+  protected async onForceFlush() {}
+  protected async onShutdown() {}
 }
 
-async function collect(mock: MetricsMock, name: string) {
-  const observations: Array<{ value: number; attributes?: object }> = [];
-  const gauge = instrument(mock, 'createObservableGauge', name);
-  for (const [callback] of gauge.addCallback.mock.calls) {
-    await callback({
-      observe: (value: number, attributes?: object) =>
-        observations.push({ value, attributes }),
-    });
-  }
-  return observations;
+const reader = new OnDemandReader();
+const provider = new MeterProvider({ readers: [reader] });
+otelMetrics.setGlobalMeterProvider(provider);
+afterAll(() => provider.shutdown());
+
+/** The data points of one of the plugin's instruments, as an exporter sees them. */
+async function collect<T = number>(name: string) {
+  const { resourceMetrics, errors } = await reader.collect();
+  if (errors.length > 0) throw errors[0];
+  const metric = resourceMetrics.scopeMetrics
+    .filter(scope => scope.scope.name === 'backstage-plugin-deployments')
+    .flatMap(scope => scope.metrics)
+    .find(m => m.descriptor.name === name);
+  if (!metric) throw new Error(`No metric '${name}' was exported`);
+  return {
+    unit: metric.descriptor.unit,
+    points: (metric.dataPoints as DataPoint<T>[]).map(point => ({
+      value: point.value,
+      attributes: point.attributes,
+    })),
+  };
 }
 
 const scheduler = mockServices.scheduler();
 
 it('counts what the plugin does and reports its state', async () => {
-  const metrics = metricsServiceMock.mock();
   const knex = await databases.init(databases.eachSupportedId()[0][0]);
   const { server } = await startTestBackend({
     features: [
       deploymentsPlugin,
-      metrics.factory,
+      metricsServiceFactory,
       mockServices.database.factory({ knex }),
       (
         scheduler as unknown as {
@@ -88,13 +98,14 @@ it('counts what the plugin does and reports its state', async () => {
   });
 
   // Before anything: no keyring, helm not started, nothing probed.
-  expect(await collect(metrics, 'deployments.keyring.state')).toContainEqual({
+  expect((await collect('deployments.keyring.state')).points).toContainEqual({
     value: 1,
     attributes: { state: 'uninitialized' },
   });
-  expect(await collect(metrics, 'deployments.helm.processes.running')).toEqual([
-    { value: 0, attributes: undefined },
-  ]);
+  expect(await collect('deployments.helm.processes.running')).toEqual({
+    unit: '{process}',
+    points: [{ value: 0, attributes: {} }],
+  });
 
   expect(
     (
@@ -152,34 +163,45 @@ it('counts what the plugin does and reports its state', async () => {
   }
   expect(operation.status).toBe('succeeded');
 
-  expect(
-    instrument(metrics, 'createCounter', 'deployments.operations.refused.total')
-      .add.mock.calls,
-  ).toEqual([[1, { kind: 'dry-run' }]]);
-  expect(
-    instrument(metrics, 'createCounter', 'deployments.operations.total').add
-      .mock.calls,
-  ).toEqual([[1, { kind: 'dry-run', outcome: 'succeeded' }]]);
-  expect(
-    instrument(metrics, 'createHistogram', 'deployments.operations.duration')
-      .record.mock.calls,
-  ).toEqual([[expect.any(Number), { kind: 'dry-run', outcome: 'succeeded' }]]);
+  expect(await collect('deployments.operations.refused.total')).toEqual({
+    unit: '{operation}',
+    points: [{ value: 1, attributes: { kind: 'dry-run' } }],
+  });
+  expect(await collect('deployments.operations.total')).toEqual({
+    unit: '{operation}',
+    points: [
+      { value: 1, attributes: { kind: 'dry-run', outcome: 'succeeded' } },
+    ],
+  });
+  const durations = await collect<Histogram>('deployments.operations.duration');
+  expect(durations.unit).toBe('s');
+  expect(durations.points).toEqual([
+    {
+      value: expect.objectContaining({ count: 1, sum: expect.any(Number) }),
+      attributes: { kind: 'dry-run', outcome: 'succeeded' },
+    },
+  ]);
+  // The buckets are ours, not the SDK's millisecond defaults.
+  expect(durations.points[0].value.buckets.boundaries.slice(0, 3)).toEqual([
+    0.5, 1, 2.5,
+  ]);
 
   await scheduler.triggerTask('deployments-probe-targets');
-  expect(await collect(metrics, 'deployments.targets.reachable')).toEqual([
+  // Every collection runs every gauge, and the database reads behind the
+  // keyring and reachability gauges are shared for 5 s.
+  await new Promise(resolve => setTimeout(resolve, 5_100));
+  expect((await collect('deployments.targets.reachable')).points).toEqual([
     { value: 1, attributes: { target: 'local' } },
   ]);
-  // The keyring read is cached for 5 s; the bootstrap was before that.
-  await new Promise(resolve => setTimeout(resolve, 5_100));
-  expect(await collect(metrics, 'deployments.keyring.state')).toEqual([
+  expect((await collect('deployments.keyring.state')).points).toEqual([
     { value: 0, attributes: { state: 'uninitialized' } },
     { value: 0, attributes: { state: 'sealed' } },
     { value: 1, attributes: { state: 'unlocked' } },
   ]);
-  expect(await collect(metrics, 'deployments.helm.queue.length')).toEqual([
-    { value: 0, attributes: undefined },
+  expect((await collect('deployments.helm.queue.length')).points).toEqual([
+    { value: 0, attributes: {} },
   ]);
-  expect(await collect(metrics, 'deployments.logs.streams.active')).toEqual([
-    { value: 0, attributes: undefined },
+  expect((await collect('deployments.logs.streams.active')).points).toEqual([
+    { value: 0, attributes: {} },
   ]);
 });
