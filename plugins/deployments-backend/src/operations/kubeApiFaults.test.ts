@@ -346,11 +346,38 @@ describe('kube-apiserver gone (POSTGRES)', () => {
     expectClearError(received.text);
 
     // Once the API server answers again, the client reconnects with a
-    // since-time and is served again: nothing of the cut stream lingers.
+    // since-time, following again: the stream is served and stays open
+    // (nothing of the cut stream lingers), until the client goes.
     relay.resume();
-    const again = await request(server)
-      .get(`${API}/plans/${planId}/logs`)
-      .query({ pod, sinceSeconds: 3600, tailLines: 5 });
+    const again = await new Promise<{ status: number; text: string }>(
+      (resolve, reject) => {
+        const req = httpGet(
+          `http://127.0.0.1:${port}${API}/plans/${planId}/logs?pod=${pod}&follow=true&sinceSeconds=3600&tailLines=5`,
+          response => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', chunk => {
+              text += chunk;
+              // Still open a second after the first lines: it follows.
+              setTimeout(() => {
+                resolve({ status: response.statusCode ?? 0, text });
+                req.destroy();
+              }, 1_000);
+            });
+            response.on('end', () =>
+              reject(new Error(`the reconnected stream ended: ${text}`)),
+            );
+          },
+        );
+        req.on('error', error => {
+          if (!req.destroyed) reject(error);
+        });
+        setTimeout(() => {
+          req.destroy();
+          reject(new Error('the reconnected stream sent nothing'));
+        }, 30_000);
+      },
+    );
     expect(again.status).toBe(200);
     expect(again.text.trim().length).toBeGreaterThan(0);
     expect(again.text).not.toMatch(/closed by the API server/);
