@@ -139,6 +139,15 @@ export interface Config {
       /** Statements per run; what is left waits for the next run. Default 100. */
       maxBatchesPerRun?: number;
     };
+    /** Backstage notifications sent by the plugin. */
+    notifications?: {
+      /**
+       * Entity refs (users or groups) of the platform group, told when the
+       * keyring is sealed after a restart and when a target becomes
+       * unreachable. Defaults to deployments.approvals.notify.
+       */
+      platform?: string[];
+    };
     /** Four-eyes approval on targets that require it. */
     approvals?: {
       /** How long a request, and the approval given to it, stays good. Default 1440 (a day). */

@@ -47,6 +47,8 @@ import { LogStreamLimiter } from './cluster/LogStreamLimiter';
 import { HealthService } from './health/HealthService';
 import { HelmRunner } from './helm';
 import { DeploymentsMetrics } from './metrics/DeploymentsMetrics';
+import { DeploymentNotifier } from './notifications/DeploymentNotifier';
+import { NotificationSender } from './notifications/NotificationSender';
 import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
 import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
@@ -174,6 +176,18 @@ export const deploymentsPlugin = createBackendPlugin({
           usage: profileId => planStore.idsUsing('profile_id', profileId),
         });
         const operationStore = DatabaseOperationStore.create(db);
+        // Everything told to people goes through this one service.
+        const notifier = DeploymentNotifier.create({
+          sender: NotificationSender.create({ notifications, logger }),
+          signals,
+          plans: planStore,
+          operations: operationStore,
+          platformRefs:
+            config.getOptionalStringArray(
+              'deployments.notifications.platform',
+            ) ?? config.getOptionalStringArray('deployments.approvals.notify'),
+          logger,
+        });
         const operationsConfig = config.getOptionalConfig(
           'deployments.operations',
         );
@@ -186,16 +200,8 @@ export const deploymentsPlugin = createBackendPlugin({
           staleAfterMs:
             (operationsConfig?.getOptionalNumber('staleAfterSeconds') ?? 30) *
             1000,
-          // Lets open pages follow operations live; ids and status only.
-          listener: update => {
-            signals
-              .publish({
-                recipients: { type: 'broadcast' },
-                channel: 'deployments:operations',
-                message: { ...update },
-              })
-              .catch(() => {});
-          },
+          // Lets open pages of the people concerned follow operations live.
+          listener: update => notifier.publishOperationUpdate(update),
           onRefused: kind => deploymentsMetrics.operationRefused(kind),
         });
         const authorizer = ResourceAuthorizer.create({
@@ -317,6 +323,7 @@ export const deploymentsPlugin = createBackendPlugin({
                 releaseName: operation.releaseName,
               },
             });
+            await notifier.operationFinished(operation);
           },
         });
         currentInputsHash.of = (planId, caller) =>
@@ -328,6 +335,7 @@ export const deploymentsPlugin = createBackendPlugin({
           plans: planStore,
           operations: operationStore,
           logger,
+          onReachabilityChange: change => notifier.targetReachability(change),
         });
         deploymentsMetrics.observe({
           helm: () => startedHelm?.usage,
@@ -425,6 +433,12 @@ export const deploymentsPlugin = createBackendPlugin({
               });
             }
           }
+        }
+
+        // Nothing deploys until someone unlocks it: the platform group hears of it.
+        const startStatus = await keyring.status();
+        if (startStatus.state === 'sealed') {
+          await notifier.keyringSealed(startStatus.fingerprint);
         }
 
         // Seals, rotations and unlocks made on other replicas reach this one

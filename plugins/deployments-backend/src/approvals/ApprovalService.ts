@@ -1,5 +1,4 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import {
   ConflictError,
   InputError,
@@ -19,6 +18,8 @@ import {
   NotificationService,
 } from '@backstage/plugin-notifications-node';
 import { randomUUID } from 'node:crypto';
+import { planLink } from '../notifications/links';
+import { NotificationSender } from '../notifications/NotificationSender';
 import {
   ChangeAdmission,
   ChangeGate,
@@ -69,8 +70,7 @@ export class ApprovalService implements ChangeGate {
     ) => Promise<string>,
     private readonly ttlMs: number,
     private readonly notifyRefs: string[],
-    private readonly notifications: NotificationService | undefined,
-    private readonly logger: LoggerService,
+    private readonly sender: NotificationSender,
     private readonly clock: () => Date,
   ) {}
 
@@ -103,8 +103,10 @@ export class ApprovalService implements ChangeGate {
       options.inputsHashOf,
       options.ttlMinutes * 60_000,
       options.notify ?? [],
-      options.notifications,
-      options.logger,
+      NotificationSender.create({
+        notifications: options.notifications,
+        logger: options.logger,
+      }),
       options.clock ?? (() => new Date()),
     );
   }
@@ -385,26 +387,10 @@ export class ApprovalService implements ChangeGate {
   }
 
   private async notify(options: NotificationSendOptions): Promise<void> {
-    if (!this.notifications) return;
-    if (
-      options.recipients.type === 'entity' &&
-      [options.recipients.entityRef].flat().length === 0
-    ) {
-      this.logger.warn(
-        `Nobody to notify of "${options.payload.title}": the target has no owner and deployments.approvals.notify is empty`,
-      );
-      return;
-    }
-    try {
-      await this.notifications.send(options);
-    } catch (error) {
-      // The request or decision stands; the approvers can still see it in the portal.
-      this.logger.warn(
-        `Could not send the notification "${options.payload.title}": ${
-          (error as Error).message
-        }`,
-      );
-    }
+    await this.sender.send(
+      options,
+      'the target has no owner and deployments.approvals.notify is empty',
+    );
   }
 
   private now(): string {
@@ -478,16 +464,6 @@ function describeChange(
     default:
       return `uninstall of ${where}`;
   }
-}
-
-/** The plan on its entity's Deployments (or Dry-run) tab, as the frontend links it. */
-function planLink(plan: StoredPlan, tab: 'deployments' | 'dry-run'): string {
-  const { kind, namespace, name } = parseEntityRef(plan.entityRef);
-  return `/catalog/${encodeURIComponent(
-    namespace.toLocaleLowerCase('en-US'),
-  )}/${encodeURIComponent(
-    kind.toLocaleLowerCase('en-US'),
-  )}/${encodeURIComponent(name)}/${tab}?plan=${encodeURIComponent(plan.id)}`;
 }
 
 /**

@@ -12,12 +12,20 @@ import {
   PlanFilterTree,
   StoredPlan,
 } from '../plans/DatabasePlanStore';
+import { StoredTarget } from '../targets/DatabaseTargetStore';
 import { TargetService } from '../targets/TargetService';
 
 const TARGET_HEALTH = 'deployments_target_health';
 const OPERATIONS = 'deployments_operations';
 const PLANS = 'deployments_plans';
 const PROBE_CONCURRENCY = 4;
+
+/** A target whose reachability changed between two probes. */
+export type ReachabilityListener = (change: {
+  target: StoredTarget;
+  reachable: boolean;
+  error?: string;
+}) => Promise<void>;
 
 /**
  * The plans whose releases and operations a summary may report, from the
@@ -39,6 +47,7 @@ export class HealthService {
     private readonly plans: DatabasePlanStore,
     private readonly operations: DatabaseOperationStore,
     private readonly logger: LoggerService,
+    private readonly onReachabilityChange: ReachabilityListener,
   ) {}
 
   static create(options: {
@@ -49,6 +58,8 @@ export class HealthService {
     plans: DatabasePlanStore;
     operations: DatabaseOperationStore;
     logger: LoggerService;
+    /** Told when a probe finds a target's reachability changed (e.g. to notify). */
+    onReachabilityChange?: ReachabilityListener;
   }): HealthService {
     return new HealthService(
       options.db,
@@ -57,6 +68,7 @@ export class HealthService {
       options.plans,
       options.operations,
       options.logger,
+      options.onReachabilityChange ?? (async () => {}),
     );
   }
 
@@ -64,6 +76,14 @@ export class HealthService {
   async probeTargets(): Promise<void> {
     if ((await this.keyring.status()).state !== 'unlocked') return;
     const targets = await this.targets.listStored();
+    // A target never probed counts as reachable, so that one that never
+    // answered is reported at its first probe.
+    const wasReachable = new Map<string, boolean>(
+      (await this.db(TARGET_HEALTH).select('target_id', 'reachable')).map(p => [
+        String(p.target_id),
+        Boolean(p.reachable),
+      ]),
+    );
     const queue = [...targets];
     const worker = async () => {
       for (let target = queue.shift(); target; target = queue.shift()) {
@@ -88,6 +108,17 @@ export class HealthService {
           .insert({ target_id: target.id, checked_at: checkedAt, ...row })
           .onConflict('target_id')
           .merge();
+        if ((wasReachable.get(target.id) ?? true) !== row.reachable) {
+          await this.onReachabilityChange({
+            target,
+            reachable: row.reachable as boolean,
+            error: row.error === null ? undefined : String(row.error),
+          }).catch(error =>
+            this.logger.warn(
+              `Reporting the reachability of target ${target.name} failed: ${error}`,
+            ),
+          );
+        }
       }
     };
     await Promise.all(
