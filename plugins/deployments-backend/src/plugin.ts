@@ -53,6 +53,7 @@ import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
 import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
+import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
 import { RetentionTask } from './retention/RetentionTask';
 import { PlanOwnerSync } from './plans/PlanOwnerSync';
@@ -265,6 +266,13 @@ export const deploymentsPlugin = createBackendPlugin({
           helm,
           store: operationStore,
           logStreams,
+        });
+        const releaseSync = ReleaseSyncReader.create({
+          targets,
+          helm,
+          store: operationStore,
+          charts,
+          profiles,
         });
         const currentInputsHash: {
           of?: PlanOperationService['currentInputsHash'];
@@ -527,6 +535,7 @@ export const deploymentsPlugin = createBackendPlugin({
             plans,
             planOperations,
             releases,
+            releaseSync,
             runner,
             operationStore,
             health,

@@ -20,6 +20,7 @@ import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
 import { createPlanRoutes } from './plans/createPlanRoutes';
 import { PlanService } from './plans/PlanService';
+import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
 import { createProfileRoutes } from './profiles/createProfileRoutes';
 import { ProfileService } from './profiles/ProfileService';
 import { RouteContext } from './routes';
@@ -37,6 +38,7 @@ export interface RouterOptions extends RouteContext {
   releases: ReleaseInspector;
   runner: OperationRunner;
   operationStore: DatabaseOperationStore;
+  releaseSync: ReleaseSyncReader;
   health: HealthService;
   registries: RegistryCredentialService;
   auditStore: DatabaseAuditStore;

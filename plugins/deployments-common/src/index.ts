@@ -15,3 +15,4 @@ export * from './plans';
 export * from './operations';
 export * from './approvals';
 export * from './schemaRegex';
+export * from './sync';

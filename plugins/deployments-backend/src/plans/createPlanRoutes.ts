@@ -14,6 +14,7 @@ import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { PlanOperationService } from '../operations/PlanOperationService';
 import { OperationCaller } from '../operations/changeGates';
 import { ReleaseInspector } from '../operations/ReleaseInspector';
+import { ReleaseSyncReader } from '../operations/ReleaseSyncReader';
 import { toApiOperation } from '../operations/OperationRunner';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
 import { planPermissionRules } from '../permissions/planPermissionRules';
@@ -25,13 +26,21 @@ export interface PlanRouteContext extends RouteContext {
   plans: PlanService;
   planOperations: PlanOperationService;
   releases: ReleaseInspector;
+  releaseSync: ReleaseSyncReader;
   operationStore: DatabaseOperationStore;
 }
 
 /** Release plans, their workflow operations and their release views over HTTP. */
 export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
-  const { httpAuth, authorizer, audit, plans, planOperations, releases } =
-    context;
+  const {
+    httpAuth,
+    authorizer,
+    audit,
+    plans,
+    planOperations,
+    releases,
+    releaseSync,
+  } = context;
 
   /** Loads the plan and checks a plan permission on it (conditional rules apply). */
   const authorizedPlan = async (
@@ -348,6 +357,29 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
         ),
     );
     res.json({ items });
+  });
+
+  router.get('/plans/:id/sync', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const state = await audit.run(
+      {
+        eventId: 'plan-sync',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        subject: req.params.id,
+        kind: 'read',
+      },
+      async () =>
+        releaseSync.read(
+          await authorizedPlan(
+            credentials,
+            deploymentsPlanReadPermission,
+            req.params.id,
+          ),
+        ),
+    );
+    res.json(state);
   });
 
   router.get('/plans/:id/pods', async (req, res) => {

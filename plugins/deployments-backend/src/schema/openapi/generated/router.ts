@@ -1373,6 +1373,84 @@ export const spec = {
           },
         },
       },
+      ReleaseSyncState: {
+        type: 'object',
+        required: ['status', 'summary', 'differences', 'checkedAt'],
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['in-sync', 'differs', 'not-installed'],
+          },
+          summary: {
+            type: 'string',
+          },
+          differences: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['field', 'message'],
+              properties: {
+                field: {
+                  type: 'string',
+                  enum: [
+                    'revision',
+                    'chart',
+                    'values',
+                    'plan-revision',
+                    'status',
+                  ],
+                },
+                message: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          live: {
+            type: 'object',
+            required: [
+              'revision',
+              'status',
+              'chart',
+              'updated',
+              'description',
+              'madeByPortal',
+            ],
+            properties: {
+              revision: {
+                type: 'integer',
+              },
+              status: {
+                type: 'string',
+              },
+              chart: {
+                type: 'string',
+              },
+              updated: {
+                type: 'string',
+              },
+              description: {
+                type: 'string',
+              },
+              madeByPortal: {
+                type: 'boolean',
+              },
+              actor: {
+                type: 'string',
+              },
+              operationId: {
+                type: 'string',
+              },
+              planRevision: {
+                type: 'integer',
+              },
+            },
+          },
+          checkedAt: {
+            type: 'string',
+          },
+        },
+      },
       ReleasePlanGate: {
         type: 'object',
         required: ['operationId', 'passed', 'inputsHash', 'planRevision', 'at'],
@@ -3245,6 +3323,32 @@ export const spec = {
                       },
                     },
                   },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/sync': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanSync',
+        responses: {
+          '200': {
+            description:
+              'Whether the deployed release matches the plan (chart, values, plan revision) and, if not, how it differs',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ReleaseSyncState',
                 },
               },
             },

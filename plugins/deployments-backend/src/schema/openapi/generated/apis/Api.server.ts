@@ -35,6 +35,7 @@ import { RegistryCredentialSummary } from '../models/RegistryCredentialSummary.m
 import { RegistryCredentials } from '../models/RegistryCredentials.model';
 import { ReleasePlan } from '../models/ReleasePlan.model';
 import { ReleasePlanInput } from '../models/ReleasePlanInput.model';
+import { ReleaseSyncState } from '../models/ReleaseSyncState.model';
 import { RequestPlanApprovalRequest } from '../models/RequestPlanApprovalRequest.model';
 import { RollbackPlanRequest } from '../models/RollbackPlanRequest.model';
 import { Target } from '../models/Target.model';
@@ -256,6 +257,15 @@ export type GetPlanResources = {
     id: string;
   };
   response: { [key: string]: any } | Error;
+};
+/**
+ * @public
+ */
+export type GetPlanSync = {
+  path: {
+    id: string;
+  };
+  response: ReleaseSyncState | Error;
 };
 /**
  * @public
@@ -634,6 +644,8 @@ export type EndpointMap = {
   '#get|/plans/{id}/logs': GetPlanLogs;
 
   '#get|/plans/{id}/resources': GetPlanResources;
+
+  '#get|/plans/{id}/sync': GetPlanSync;
 
   '#get|/profiles/{id}': GetProfile;
 
