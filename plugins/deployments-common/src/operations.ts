@@ -167,6 +167,89 @@ export interface ApplyResult {
   rendered?: RenderedObjects;
   /** Objects whose content differed from the dry-run (templates that read the cluster, the time or randomness). */
   differsFromDryRun?: string[];
+  /**
+   * The last picture of the release's pods, events and failing containers'
+   * logs taken while helm waited, kept when the apply failed: helm may have
+   * removed the objects since.
+   */
+  diagnosis?: RolloutDiagnosis;
+}
+
+/**
+ * One container of a pod in a {@link RolloutDiagnosis}.
+ * @public
+ */
+export interface DiagnosedContainer {
+  name: string;
+  init: boolean;
+  ready: boolean;
+  restartCount: number;
+  state: 'running' | 'waiting' | 'terminated' | 'unknown';
+  /** e.g. 'ImagePullBackOff', 'CrashLoopBackOff', 'Error'. */
+  reason?: string;
+  /** What the kubelet said about the state, e.g. why an image could not be pulled. */
+  message?: string;
+  /** How the previous instance ended, e.g. 'OOMKilled (exit code 137)'. */
+  lastTermination?: string;
+}
+
+/**
+ * A pod of the release as it was when the picture was taken.
+ * @public
+ */
+export interface DiagnosedPod {
+  name: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  healthy: boolean;
+  /** In one line, e.g. 'container web: CrashLoopBackOff' or 'not scheduled: Unschedulable'. */
+  health: string;
+  containers: DiagnosedContainer[];
+}
+
+/**
+ * A Kubernetes event about one of the release's objects or pods.
+ * @public
+ */
+export interface DiagnosedEvent {
+  /** 'Kind/name' of the object the event is about. */
+  object: string;
+  /** 'Normal' or 'Warning'. */
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  lastSeen?: string;
+}
+
+/**
+ * The last lines a failing container wrote (secrets redacted).
+ * @public
+ */
+export interface ContainerLogTail {
+  pod: string;
+  container: string;
+  /** Read from the previous (crashed) instance of the container. */
+  previous: boolean;
+  lines: string[];
+  /** Longer lines or more bytes than kept were cut. */
+  truncated: boolean;
+}
+
+/**
+ * Why a release's pods are not ready: their states, the newest events of
+ * the release's objects and the last log lines of failing containers.
+ * @public
+ */
+export interface RolloutDiagnosis {
+  takenAt: string;
+  pods: DiagnosedPod[];
+  /** Newest first. */
+  events: DiagnosedEvent[];
+  logs: ContainerLogTail[];
+  /** What could not be read, when the rest could. */
+  warnings: string[];
 }
 
 /**

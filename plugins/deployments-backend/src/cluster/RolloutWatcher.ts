@@ -1,8 +1,10 @@
+import { RolloutDiagnosis } from '@kubedeploy/plugin-deployments-common';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManifestObject } from '../targets/namespaceBoundary';
 import { ClusterConnection } from './ClusterConnection';
 import { workloadHealth } from './workloadHealth';
+import { LogTailCache, readRolloutDiagnosis } from './RolloutDiagnosis';
 
 const DEFAULT_INTERVAL_MS = 2_000;
 const MIN_INTERVAL_MS = 100;
@@ -21,6 +23,18 @@ export interface WatchRolloutOptions {
   signal: AbortSignal;
   /** Between polls; 2 s by default. */
   intervalMs?: number;
+  /**
+   * With the release name, each poll also reads the release's pods, events
+   * and failing containers' logs: changes become lines ("Pod x: container
+   * web: CrashLoopBackOff, 3 restarts", "Warning BackOff on Pod/x: ..."),
+   * and every picture goes to `onDiagnosis`.
+   */
+  diagnosis?: {
+    releaseName: string;
+    /** Events older than this are an earlier revision's. */
+    since: Date;
+    onDiagnosis: (diagnosis: RolloutDiagnosis) => void;
+  };
 }
 
 /**
@@ -42,7 +56,7 @@ export async function watchRollout(
   };
   try {
     const workloads = watchedWorkloads(options.objects, namespace);
-    if (workloads.length === 0) {
+    if (workloads.length === 0 && !options.diagnosis) {
       return;
     }
     const intervalMs = Math.max(
@@ -54,6 +68,27 @@ export async function watchRollout(
     });
     const lastLines = new Map<string, string>();
     const reportedErrors = new Set<string>();
+    const report = (error: string) => {
+      if (
+        !reportedErrors.has(error) &&
+        reportedErrors.size < MAX_REPORTED_ERRORS
+      ) {
+        reportedErrors.add(error);
+        emit(`Could not read the rollout status: ${error}`);
+      }
+    };
+    const diagnose = options.diagnosis
+      ? diagnosisReporter({
+          ...options.diagnosis,
+          connection,
+          namespace,
+          objects: options.objects,
+          emit,
+          report,
+          signal,
+          timeoutMs: Math.max(intervalMs * 2, 5_000),
+        })
+      : undefined;
 
     while (!signal.aborted) {
       const results = await Promise.all(
@@ -84,19 +119,16 @@ export async function watchRollout(
           line = `${result.kind} ${result.name}: deleted`;
         }
         if (result.error !== undefined) {
-          if (
-            !reportedErrors.has(result.error) &&
-            reportedErrors.size < MAX_REPORTED_ERRORS
-          ) {
-            reportedErrors.add(result.error);
-            emit(`Could not read the rollout status: ${result.error}`);
-          }
+          report(result.error);
           continue;
         }
         if (line !== undefined && lastLines.get(key) !== line) {
           lastLines.set(key, line);
           emit(line);
         }
+      }
+      if (diagnose) {
+        await diagnose();
       }
       try {
         await sleep(intervalMs, undefined, { signal });
@@ -110,6 +142,85 @@ export async function watchRollout(
         error instanceof Error ? error.message : String(error)
       }`,
     );
+  }
+}
+
+/** Reads a diagnosis per call and emits what changed since the last one. */
+function diagnosisReporter(options: {
+  connection: ClusterConnection;
+  namespace: string;
+  releaseName: string;
+  objects: ReadonlyArray<ManifestObject>;
+  since: Date;
+  onDiagnosis: (diagnosis: RolloutDiagnosis) => void;
+  emit: (line: string) => void;
+  report: (error: string) => void;
+  signal: AbortSignal;
+  /** A read that takes longer is given up (the API server may hang). */
+  timeoutMs: number;
+}): () => Promise<void> {
+  const logCache: LogTailCache = new Map();
+  const podLines = new Map<string, string>();
+  const seenEvents = new Map<string, number>();
+  return async () => {
+    let diagnosis: RolloutDiagnosis;
+    try {
+      diagnosis = await within(
+        readRolloutDiagnosis({ ...options, logCache }),
+        options.signal,
+        options.timeoutMs,
+      );
+    } catch (error) {
+      if (options.signal.aborted) return;
+      options.report(options.connection.describeError(error).message);
+      return;
+    }
+    for (const pod of diagnosis.pods) {
+      const line = `Pod ${pod.name}: ${pod.health}${
+        pod.restarts > 0
+          ? `, ${pod.restarts} ${pod.restarts === 1 ? 'restart' : 'restarts'}`
+          : ''
+      }`;
+      if (podLines.get(pod.name) !== line) {
+        podLines.set(pod.name, line);
+        options.emit(line);
+      }
+    }
+    // Oldest first, as they happened.
+    for (const event of [...diagnosis.events].reverse()) {
+      const key = `${event.object}|${event.type}|${event.reason}|${event.message}`;
+      if (seenEvents.has(key)) continue;
+      seenEvents.set(key, event.count);
+      options.emit(
+        `${event.type} ${event.reason} on ${event.object}: ${event.message}`,
+      );
+    }
+    try {
+      options.onDiagnosis(diagnosis);
+    } catch {
+      // A failing listener must not end the watch.
+    }
+  };
+}
+
+/** The promise's value, unless the signal aborts or the time runs out first. */
+async function within<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  ms: number,
+): Promise<T> {
+  const controller = new AbortController();
+  const stopped = AbortSignal.any([signal, controller.signal]);
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: stopped }).then(() => {
+        throw new Error(`no answer within ${ms / 1000} s`);
+      }),
+    ]);
+  } finally {
+    // Ends the timer (its rejection is the race's loser and ignored).
+    controller.abort();
   }
 }
 

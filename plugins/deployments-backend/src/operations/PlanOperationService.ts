@@ -11,6 +11,7 @@ import {
   ReleasePlanStatus,
   RenderedObjects,
   RollbackResult,
+  RolloutDiagnosis,
 } from '@kubedeploy/plugin-deployments-common';
 import { DeploymentPreflightCheck } from '@kubedeploy/plugin-deployments-node';
 import { randomUUID } from 'node:crypto';
@@ -95,6 +96,8 @@ interface PlanInputs {
 
 const PENDING = /^pending-/;
 const RELEASE_STATE_TIMEOUT_MS = 15_000;
+/** Events from just before the apply started are its own (clocks differ a little). */
+const DIAGNOSIS_EVENT_SLACK_MS = 5_000;
 const RELEASE_UNCHECKED = ' (release state not checked yet)';
 
 /**
@@ -957,12 +960,24 @@ export class PlanOperationService {
     const watch = new AbortController();
     const abortWatch = () => watch.abort();
     context.signal.addEventListener('abort', abortWatch);
+    // The last picture of the pods while they existed: helm removes them
+    // when it rolls a failed install back.
+    let diagnosis: RolloutDiagnosis | undefined;
     const rollout = watchRollout({
       connection,
       namespace: plan.namespace,
       objects: watched,
       onLine: context.line,
       signal: watch.signal,
+      diagnosis: {
+        releaseName: plan.releaseName,
+        since: new Date(Date.now() - DIAGNOSIS_EVENT_SLACK_MS),
+        onDiagnosis: picture => {
+          if (picture.pods.length > 0 || !diagnosis?.pods.length) {
+            diagnosis = picture;
+          }
+        },
+      },
     });
     const record = async (outcome: string, helmRevision?: number) =>
       this.store.insertRelease({
@@ -1114,7 +1129,7 @@ export class PlanOperationService {
       const cancelled = context.signal.aborted;
       const rolledBack = Boolean(helmError?.rolledBack);
       const outcome: ReleasePlanStatus = rolledBack ? 'rolled-back' : 'failed';
-      context.line(message);
+      // The message is the operation's error: shown once, not also as a line.
       await record(cancelled ? 'cancelled' : outcome).catch(() => undefined);
       // helm may have stopped halfway (e.g. the API server went away while it
       // waited): the plan says what state it left the release in.
@@ -1125,7 +1140,11 @@ export class PlanOperationService {
       await this.finishPlan(inputs, actor, outcome, `${message}${state}`);
       return {
         status: cancelled ? ('cancelled' as const) : ('failed' as const),
-        result: { type: 'apply' as const, rolledBack },
+        result: {
+          type: 'apply' as const,
+          rolledBack,
+          ...(diagnosis && !cancelled && { diagnosis }),
+        },
         error: message,
       };
     } finally {
