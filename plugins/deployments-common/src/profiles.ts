@@ -67,3 +67,47 @@ export interface ValuesViolation {
   path: string;
   message: string;
 }
+
+/**
+ * Moves a values profile to another version of its chart.
+ * @public
+ */
+export interface ValuesProfileUpgradeInput {
+  /** The registered chart (same chart name, another version) to move to. */
+  chartId: string;
+  /** Optimistic concurrency: the revision the client started from. */
+  expectedRevision?: number;
+  /** Only report what the upgrade would do; nothing is stored. */
+  dryRun?: boolean;
+}
+
+/**
+ * What moving a profile to another chart version does to its values.
+ * @public
+ */
+export interface ValuesProfileUpgradeReport {
+  fromChartId: string;
+  fromVersion: string;
+  toChartId: string;
+  toVersion: string;
+  /** JSON pointers of keys the old chart had (defaults or schema) and the new one does not. */
+  droppedKeys: string[];
+  /** Of those, the ones this profile sets: they no longer do anything, or no longer validate. */
+  droppedProfileKeys: string[];
+  /** JSON pointers of keys the new chart has and the old one did not. */
+  addedKeys: string[];
+  /** Every way the profile's values (secrets included) fail the new chart's schema. */
+  violations: ValuesViolation[];
+  /** Secret paths carried over sealed, without re-entry. */
+  secretPaths: string[];
+}
+
+/**
+ * The answer to an upgrade: the report, and the profile at its new revision
+ * unless it was a dry run.
+ * @public
+ */
+export interface ValuesProfileUpgrade {
+  report: ValuesProfileUpgradeReport;
+  profile?: ValuesProfile;
+}

@@ -425,6 +425,12 @@ export class PlanOperationService {
         plan.profileRevision ??
         (await this.profiles.get(plan.profileId)).revision;
       profile = await this.profiles.resolve(plan.profileId, revision);
+      if (profile.chartId !== plan.chartId) {
+        // The profile was upgraded to another chart version since.
+        throw new ConflictError(
+          `Revision ${revision} of the plan's values profile is for another version of the chart; move the plan to that chart version or pin an earlier profile revision`,
+        );
+      }
     }
     const hash = inputsHash({
       chartDigest: chart.chartDigest,

@@ -349,19 +349,25 @@ export class PlanService {
           ? new InputError(`Values profile ${plan.profileId} does not exist`)
           : error;
       });
-      if (profile.chartId !== chart.id) {
-        throw new InputError(
-          `Values profile "${profile.name}" belongs to another chart`,
-        );
-      }
+      // A profile moves between versions of its chart: what counts is the
+      // chart of the revision the plan uses (the newest when not pinned).
+      let revisionChartId = profile.chartId;
       if (plan.profileRevision !== undefined) {
-        await this.profiles
+        const pinned = await this.profiles
           .getRevision(profile.id, plan.profileRevision)
           .catch(() => {
             throw new InputError(
               `Values profile "${profile.name}" has no revision ${plan.profileRevision}`,
             );
           });
+        revisionChartId = pinned.chartId;
+      }
+      if (revisionChartId !== chart.id) {
+        throw new InputError(
+          plan.profileRevision === undefined
+            ? `Values profile "${profile.name}" belongs to another chart`
+            : `Revision ${plan.profileRevision} of values profile "${profile.name}" is for another chart version`,
+        );
       }
     } else if (plan.profileRevision !== undefined) {
       throw new InputError('profileRevision needs a profileId');

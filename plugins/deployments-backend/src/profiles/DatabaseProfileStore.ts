@@ -245,6 +245,8 @@ export class DatabaseProfileStore {
         const updated = await tx(PROFILES)
           .where({ id: profile.id, revision: expectedRevision })
           .update({
+            // Another version of the same chart after an upgrade.
+            chart_id: profile.chartId,
             name: profile.name,
             description: profile.description ?? null,
             owner: profile.owner ?? null,

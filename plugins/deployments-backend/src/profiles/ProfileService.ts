@@ -3,6 +3,9 @@ import {
   ValuesProfile,
   ValuesProfileInput,
   ValuesProfileRevision,
+  ValuesProfileUpgrade,
+  ValuesProfileUpgradeInput,
+  ValuesProfileUpgradeReport,
   ValuesViolation,
 } from '@kubedeploy/plugin-deployments-common';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +26,7 @@ import {
   secretPathsFromSchema,
   setAtPointer,
 } from './values/jsonPointer';
+import { chartKeys, missingKeys, valueKeys } from './values/chartKeys';
 import { checkValues, parseValuesYaml, Values } from './values/parseValuesYaml';
 import { validateValues } from './values/validateValues';
 
@@ -226,6 +230,99 @@ export class ProfileService {
     };
     await this.store.addRevision(next, revision, current.revision);
     return toApiProfile(next, revision);
+  }
+
+  /**
+   * Moves a profile to another version of its chart: its values (secrets
+   * included) are validated against the new chart's schema, the keys the
+   * new chart dropped or added are reported, and the secrets are sealed
+   * again for the new revision without anyone typing them. Refused with
+   * every violation when the values do not fit; a dry run only reports.
+   */
+  async upgrade(
+    id: string,
+    input: ValuesProfileUpgradeInput,
+    actor: string,
+  ): Promise<ValuesProfileUpgrade> {
+    if (!input || typeof input.chartId !== 'string' || !input.chartId) {
+      throw new InputError('chartId is required');
+    }
+    const current = await this.getStored(id);
+    if (
+      input.expectedRevision !== undefined &&
+      input.expectedRevision !== current.revision
+    ) {
+      throw new ConflictError(
+        `Values profile "${current.name}" is at revision ${current.revision}, not ${input.expectedRevision}; reload and try again`,
+      );
+    }
+    const [from, to] = await Promise.all([
+      this.chartFor(current.chartId),
+      this.chartFor(input.chartId),
+    ]);
+    if (to.name !== from.name) {
+      throw new InputError(
+        `Chart ${to.name} ${to.version} is not a version of ${from.name}; a values profile follows one chart`,
+      );
+    }
+    if (to.id === from.id) {
+      throw new InputError(
+        `Values profile "${current.name}" is already on ${from.name} ${from.version}`,
+      );
+    }
+    const previous = await this.requireRevision(current);
+    const previousSecrets = await this.openSecrets(previous);
+    const merged = structuredClone(previous.values);
+    for (const [path, value] of previousSecrets) {
+      setAtPointer(merged, path, value);
+    }
+    const fromKeys = chartKeys(chartDefaults(from), from.valuesSchema);
+    const toKeys = chartKeys(chartDefaults(to), to.valuesSchema);
+    const droppedKeys = missingKeys(fromKeys, toKeys);
+    const setByProfile = valueKeys(previous.values, previous.secretPaths);
+    const report: ValuesProfileUpgradeReport = {
+      fromChartId: from.id,
+      fromVersion: from.version,
+      toChartId: to.id,
+      toVersion: to.version,
+      droppedKeys,
+      droppedProfileKeys: droppedKeys.filter(key => setByProfile.has(key)),
+      addedKeys: missingKeys(toKeys, fromKeys),
+      violations: violationsOf(to, merged),
+      secretPaths: previous.secretPaths,
+    };
+    if (report.violations.length > 0 && !input.dryRun) {
+      throw new InputError(
+        `The values of profile "${current.name}" do not match ${to.name} ${
+          to.version
+        }'s values.schema.json: ${report.violations
+          .map(v => `${v.path || '/'} ${v.message}`)
+          .join('; ')}`,
+      );
+    }
+    if (input.dryRun) return { report };
+
+    const now = new Date().toISOString();
+    const nextRevision = current.revision + 1;
+    const revision = await this.buildRevision({
+      chart: to,
+      profileId: id,
+      revision: nextRevision,
+      values: structuredClone(previous.values),
+      secretPaths: previous.secretPaths,
+      previousSecrets,
+      actor,
+      now,
+    });
+    const next: StoredProfile = {
+      ...current,
+      chartId: to.id,
+      revision: nextRevision,
+      updatedAt: now,
+      updatedBy: actor,
+    };
+    await this.store.addRevision(next, revision, current.revision);
+    return { report, profile: toApiProfile(next, revision) };
   }
 
   async delete(id: string): Promise<void> {

@@ -168,6 +168,35 @@ export function createProfileRoutes(
     res.json(profile);
   });
 
+  router.post('/profiles/:id/upgrade', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const upgrade = await audit.run(
+      {
+        eventId: 'profile-upgrade',
+        severityLevel: 'medium',
+        request: req,
+        credentials,
+        subject: req.params.id,
+        meta: { chartId: req.body.chartId, dryRun: req.body.dryRun === true },
+      },
+      async () => {
+        // Writing the profile, and reading the chart it moves to.
+        await authorizeProfile(
+          credentials,
+          deploymentsProfileUpdatePermission,
+          req.params.id,
+        );
+        await authorizer.authorize(credentials, deploymentsChartReadPermission);
+        return profiles.upgrade(
+          req.params.id,
+          req.body,
+          credentials.principal.userEntityRef,
+        );
+      },
+    );
+    res.json(upgrade);
+  });
+
   router.delete('/profiles/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     await audit.run(

@@ -1173,6 +1173,95 @@ export const spec = {
           },
         },
       },
+      ValuesProfileUpgradeInput: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['chartId'],
+        properties: {
+          chartId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 64,
+          },
+          expectedRevision: {
+            type: 'integer',
+            minimum: 1,
+          },
+          dryRun: {
+            type: 'boolean',
+          },
+        },
+      },
+      ValuesProfileUpgradeReport: {
+        type: 'object',
+        required: [
+          'fromChartId',
+          'fromVersion',
+          'toChartId',
+          'toVersion',
+          'droppedKeys',
+          'droppedProfileKeys',
+          'addedKeys',
+          'violations',
+          'secretPaths',
+        ],
+        properties: {
+          fromChartId: {
+            type: 'string',
+          },
+          fromVersion: {
+            type: 'string',
+          },
+          toChartId: {
+            type: 'string',
+          },
+          toVersion: {
+            type: 'string',
+          },
+          droppedKeys: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          droppedProfileKeys: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          addedKeys: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          violations: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ValuesViolation',
+            },
+          },
+          secretPaths: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+      },
+      ValuesProfileUpgrade: {
+        type: 'object',
+        required: ['report'],
+        properties: {
+          report: {
+            $ref: '#/components/schemas/ValuesProfileUpgradeReport',
+          },
+          profile: {
+            $ref: '#/components/schemas/ValuesProfile',
+          },
+        },
+      },
       ReleasePlanOptions: {
         type: 'object',
         additionalProperties: false,
@@ -2608,6 +2697,43 @@ export const spec = {
         responses: {
           '204': {
             description: 'Deleted',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/profiles/{id}/upgrade': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'UpgradeProfile',
+        description:
+          'Moves the profile to another version of its chart: re-validates its values (secrets included) against the new schema, reports the keys the new chart dropped or added, and records a new revision with the secrets sealed again. With dryRun only the report is returned. Refused (400, listing every violation) when the values do not fit; nothing is stored then.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ValuesProfileUpgradeInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The report, and the profile unless it was a dry run',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ValuesProfileUpgrade',
+                },
+              },
+            },
           },
           default: {
             $ref: '#/components/responses/ErrorResponse',

@@ -48,6 +48,8 @@ import { ValuesInput } from '../models/ValuesInput.model';
 import { ValuesProfile } from '../models/ValuesProfile.model';
 import { ValuesProfileInput } from '../models/ValuesProfileInput.model';
 import { ValuesProfileRevision } from '../models/ValuesProfileRevision.model';
+import { ValuesProfileUpgrade } from '../models/ValuesProfileUpgrade.model';
+import { ValuesProfileUpgradeInput } from '../models/ValuesProfileUpgradeInput.model';
 
 /**
  * @public
@@ -581,6 +583,16 @@ export type UpdateTarget = {
 /**
  * @public
  */
+export type UpgradeProfile = {
+  path: {
+    id: string;
+  };
+  body: ValuesProfileUpgradeInput;
+  response: ValuesProfileUpgrade | Error;
+};
+/**
+ * @public
+ */
 export type ValidateChartValues = {
   path: {
     id: string;
@@ -710,6 +722,8 @@ export type EndpointMap = {
   '#put|/profiles/{id}': UpdateProfile;
 
   '#patch|/targets/{name}': UpdateTarget;
+
+  '#post|/profiles/{id}/upgrade': UpgradeProfile;
 
   '#post|/charts/{id}/values/validate': ValidateChartValues;
 

@@ -65,4 +65,7 @@ export * from '../models/ValuesInput.model';
 export * from '../models/ValuesProfile.model';
 export * from '../models/ValuesProfileInput.model';
 export * from '../models/ValuesProfileRevision.model';
+export * from '../models/ValuesProfileUpgrade.model';
+export * from '../models/ValuesProfileUpgradeInput.model';
+export * from '../models/ValuesProfileUpgradeReport.model';
 export * from '../models/ValuesViolation.model';
