@@ -23,6 +23,7 @@ import { deploymentsApiRef } from '../../api/DeploymentsApi';
 import { useOperationProgress } from '../../hooks/useOperationProgress';
 import { errorMessage, formatTime, PermissionButton } from '../shared';
 import { OperationStatusChip, PassChip } from './PlanStatusChip';
+import { RolloutDiagnosisPanel } from './RolloutDiagnosisPanel';
 
 const KIND_LABEL: Record<Operation['kind'], string> = {
   'dry-run': 'Dry-run',
@@ -223,6 +224,13 @@ function OperationOutcome(props: { operation: Operation }) {
   }
   if (result.type === 'apply') {
     const apply = result as ApplyResult;
+    if (apply.diagnosis) {
+      return (
+        <Box data-testid="operation-outcome">
+          <RolloutDiagnosisPanel diagnosis={apply.diagnosis} />
+        </Box>
+      );
+    }
     return (
       <Typography variant="body2" data-testid="operation-outcome">
         Helm revision {apply.helmRevision ?? '—'} ({apply.helmStatus ?? '—'})
