@@ -278,6 +278,28 @@ export function fakeDeploymentsApi(
     }),
     updateProfile: async () => ({ ...helloProfile, revision: 3 }),
     deleteProfile: async () => {},
+    upgradeProfile: async (_id, input) => ({
+      report: {
+        fromChartId: helloProfile.chartId,
+        fromVersion: '0.1.0',
+        toChartId: input.chartId,
+        toVersion: '0.2.0',
+        droppedKeys: ['/debug'],
+        droppedProfileKeys: [],
+        addedKeys: ['/tracing'],
+        violations: [],
+        secretPaths: helloProfile.secretPaths,
+      },
+      ...(input.dryRun
+        ? {}
+        : {
+            profile: {
+              ...helloProfile,
+              chartId: input.chartId,
+              revision: helloProfile.revision + 1,
+            },
+          }),
+    }),
     listProfileRevisions: async () => ({
       items: [
         { ...helloProfile, profileId: helloProfile.id, revision: 2 },

@@ -15,6 +15,8 @@ import {
   ValuesProfile,
   ValuesProfileInput,
   ValuesProfileRevision,
+  ValuesProfileUpgrade,
+  ValuesProfileUpgradeInput,
   ValuesViolation,
   KeyringBackupVerification,
   KeyringSelfTestResult,
@@ -193,6 +195,14 @@ export interface DeploymentsApi {
     id: string,
     revision: number,
   ): Promise<ValuesProfileRevision>;
+  /**
+   * Moves a profile to another version of its chart (a new revision, secrets
+   * kept sealed); with `dryRun` only reports dropped and added keys and violations.
+   */
+  upgradeProfile(
+    id: string,
+    input: ValuesProfileUpgradeInput,
+  ): Promise<ValuesProfileUpgrade>;
 
   listPlans(options?: {
     entityRef?: string;

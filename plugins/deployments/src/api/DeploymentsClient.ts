@@ -15,6 +15,8 @@ import {
   ValuesProfile,
   ValuesProfileInput,
   ValuesProfileRevision,
+  ValuesProfileUpgrade,
+  ValuesProfileUpgradeInput,
   ValuesViolation,
   KeyringBackupVerification,
   KeyringSelfTestResult,
@@ -211,6 +213,15 @@ export class DeploymentsClient implements DeploymentsApi {
     input: ValuesProfileInput,
   ): Promise<ValuesProfile> {
     return this.json('PUT', `/profiles/${encodeURIComponent(id)}`, {
+      body: input,
+    });
+  }
+
+  async upgradeProfile(
+    id: string,
+    input: ValuesProfileUpgradeInput,
+  ): Promise<ValuesProfileUpgrade> {
+    return this.json('POST', `/profiles/${encodeURIComponent(id)}/upgrade`, {
       body: input,
     });
   }

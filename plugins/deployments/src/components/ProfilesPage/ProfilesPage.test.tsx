@@ -84,4 +84,92 @@ describe('ProfilesPage', () => {
       expect(api.deleteProfile).toHaveBeenCalledWith(helloProfile.id),
     );
   });
+
+  it('upgrades a profile to another chart version, showing dropped and added keys first', async () => {
+    const next = { ...helloChart, id: 'hello-0.2.0', version: '0.2.0' };
+    const api = fakeDeploymentsApi({
+      listCharts: async () => ({ items: [helloChart, next], totalCount: 2 }),
+    });
+    await renderDeployments(<ProfilesPage />, { api });
+    const upgrade = await screen.findByRole('button', {
+      name: 'Upgrade payments-dev to another chart version',
+    });
+    await waitFor(() => expect(upgrade).toBeEnabled());
+    fireEvent.click(upgrade);
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent('Upgrade payments-dev from hello 0.1.0');
+    expect(
+      await within(dialog).findByTestId('upgrade-dropped'),
+    ).toHaveTextContent('/debug');
+    expect(within(dialog).getByTestId('upgrade-added')).toHaveTextContent(
+      '/tracing',
+    );
+    expect(dialog).toHaveTextContent('carried over sealed');
+    expect(api.upgradeProfile).toHaveBeenCalledWith(helloProfile.id, {
+      chartId: next.id,
+      expectedRevision: helloProfile.revision,
+      dryRun: true,
+    });
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Upgrade to 0.2.0' }),
+    );
+    await waitFor(() =>
+      expect(api.upgradeProfile).toHaveBeenLastCalledWith(helloProfile.id, {
+        chartId: next.id,
+        expectedRevision: helloProfile.revision,
+      }),
+    );
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
+  });
+
+  it('lists every violation and does not offer the upgrade when the values do not fit', async () => {
+    const next = { ...helloChart, id: 'hello-0.2.0', version: '0.2.0' };
+    const api = fakeDeploymentsApi({
+      listCharts: async () => ({ items: [helloChart, next], totalCount: 2 }),
+      upgradeProfile: async (_id, input) => ({
+        report: {
+          fromChartId: helloChart.id,
+          fromVersion: '0.1.0',
+          toChartId: input.chartId,
+          toVersion: '0.2.0',
+          droppedKeys: ['/debug'],
+          droppedProfileKeys: ['/debug'],
+          addedKeys: [],
+          violations: [
+            { path: '/replicaCount', message: 'must be <= 3' },
+            { path: '', message: 'must NOT have additional properties' },
+          ],
+          secretPaths: [],
+        },
+      }),
+    });
+    await renderDeployments(<ProfilesPage />, { api });
+    const upgrade = await screen.findByRole('button', {
+      name: 'Upgrade payments-dev to another chart version',
+    });
+    await waitFor(() => expect(upgrade).toBeEnabled());
+    fireEvent.click(upgrade);
+    const dialog = await screen.findByRole('dialog');
+    const violations = await within(dialog).findByTestId('upgrade-violations');
+    expect(violations).toHaveTextContent('/replicaCount must be <= 3');
+    expect(violations).toHaveTextContent(
+      '/ must NOT have additional properties',
+    );
+    expect(dialog).toHaveTextContent(
+      'This profile sets keys the new version no longer has: /debug',
+    );
+    expect(
+      within(dialog).getByRole('button', { name: 'Upgrade to 0.2.0' }),
+    ).toBeDisabled();
+  });
+
+  it('offers no upgrade when no other version of the chart is registered', async () => {
+    await renderDeployments(<ProfilesPage />, { api: fakeDeploymentsApi() });
+    const upgrade = await screen.findByRole('button', {
+      name: 'Upgrade payments-dev to another chart version',
+    });
+    await waitFor(() => expect(upgrade).toBeDisabled());
+  });
 });

@@ -32,6 +32,7 @@ import {
 } from '../shared';
 import { ProfileEditorDialog } from '../ValuesForm';
 import { ProfileRevisionsDialog } from './ProfileRevisionsDialog';
+import { ProfileUpgradeDialog } from './ProfileUpgradeDialog';
 
 /** The profiles tab: values profiles per chart, with their revisions. */
 export function ProfilesPage() {
@@ -49,9 +50,17 @@ export function ProfilesPage() {
   >();
   const [revisionsOf, setRevisionsOf] = useState<ValuesProfile | undefined>();
   const [deleting, setDeleting] = useState<ValuesProfile | undefined>();
+  const [upgrading, setUpgrading] = useState<ValuesProfile | undefined>();
 
   const chartsById = new Map(charts.value?.items.map(c => [c.id, c]) ?? []);
   const chosenChart = chartsById.get(chartId);
+  /** Registered versions of a profile's chart other than its own. */
+  const otherVersions = (chart: Chart | undefined) =>
+    chart
+      ? (charts.value?.items ?? []).filter(
+          c => c.name === chart.name && c.id !== chart.id,
+        )
+      : [];
 
   const remove = async () => {
     const profile = deleting;
@@ -149,6 +158,21 @@ export function ProfilesPage() {
             >
               Revisions
             </Button>
+            <PermissionButton
+              size="small"
+              color="primary"
+              aria-label={`Upgrade ${p.name} to another chart version`}
+              permission={deploymentsProfileUpdatePermission}
+              resourceRef={p.id}
+              disabledReason={
+                otherVersions(chart).length > 0
+                  ? undefined
+                  : 'No other version of this chart is registered'
+              }
+              onClick={() => setUpgrading(p)}
+            >
+              Upgrade…
+            </PermissionButton>
             <PermissionIconButton
               label={`Delete ${p.name}`}
               icon={<DeleteIcon fontSize="small" />}
@@ -271,6 +295,23 @@ export function ProfilesPage() {
         profile={revisionsOf}
         onClose={() => setRevisionsOf(undefined)}
       />
+      {upgrading && chartsById.get(upgrading.chartId) && (
+        <ProfileUpgradeDialog
+          profile={upgrading}
+          chart={chartsById.get(upgrading.chartId)!}
+          versions={otherVersions(chartsById.get(upgrading.chartId))}
+          onClose={() => setUpgrading(undefined)}
+          onUpgraded={upgraded => {
+            setUpgrading(undefined);
+            alertApi.post({
+              message: `Values profile ${upgraded.name} upgraded (revision ${upgraded.revision}).`,
+              severity: 'success',
+              display: 'transient',
+            });
+            notifyDeploymentsChanged();
+          }}
+        />
+      )}
       <ConfirmDialog
         open={deleting !== undefined}
         title={`Delete values profile ${deleting?.name}?`}
