@@ -110,6 +110,7 @@ const routes: Array<
   ['post', `/plans/${ID}/uninstall`, { confirmReleaseName: 'x' }],
   ['get', `/plans/${ID}/operations`],
   ['get', `/plans/${ID}/resources`],
+  ['get', `/plans/${ID}/resources/object?kind=Pod&name=p`],
   ['get', `/plans/${ID}/history`],
   ['get', `/plans/${ID}/pods`],
   ['get', `/plans/${ID}/logs?pod=p`],

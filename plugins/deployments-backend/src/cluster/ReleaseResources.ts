@@ -1,4 +1,5 @@
 import {
+  AppsV1Api,
   CoreV1Api,
   CoreV1Event,
   KubernetesObject,
@@ -13,6 +14,7 @@ import { ClusterConnection } from './ClusterConnection';
 import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 import { EventIndex, eventsFor, indexEvents } from './kubeEvents';
 import { plural, toIsoString } from './kubeValues';
+import { listOwnedReplicaSets } from './releaseReplicaSets';
 import {
   checkRelease,
   isWorkload,
@@ -122,6 +124,22 @@ export async function getReleaseResources(options: {
   const eventIndex = indexEvents(events);
 
   const objects = read.map(entry => describeObject(entry, eventIndex));
+  const deployments = workloads
+    .filter(({ ref }) => ref.group === 'apps' && ref.kind === 'Deployment')
+    .map(({ object }) => object);
+  const replicaSets = await listOwnedReplicaSets(
+    connection.makeApiClient(AppsV1Api),
+    namespace,
+    deployments,
+    eventIndex,
+  ).catch((error: unknown) => {
+    warnings.push(
+      `replica sets could not be listed: ${
+        connection.describeError(error).message
+      }`,
+    );
+    return [];
+  });
   const podStatuses = pods.map(pod => ({
     ...describePod(pod, selectors),
     events: eventsFor(eventIndex, 'Pod', pod.metadata?.name, pod.metadata?.uid),
@@ -132,6 +150,7 @@ export async function getReleaseResources(options: {
     releaseName,
     summary: summarize(objects),
     objects,
+    replicaSets,
     pods: podStatuses,
     warnings,
     fetchedAt: new Date().toISOString(),
@@ -265,7 +284,8 @@ function describeLive(
   }
 }
 
-function readConditions(live: KubernetesObject): ResourceCondition[] {
+/** The status conditions of any object, those that are well-formed. */
+export function readConditions(live: KubernetesObject): ResourceCondition[] {
   const raw: unknown = (live as { status?: { conditions?: unknown } }).status
     ?.conditions;
   if (!Array.isArray(raw)) {

@@ -6,13 +6,14 @@ import {
   RolloutDiagnosis,
 } from '@kubedeploy/plugin-deployments-common';
 import { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { createRedactor, Redactor } from '../lib/redaction';
+import { Redactor } from '../lib/redaction';
 import { mapWithConcurrency } from '../lib/mapWithConcurrency';
 import { ManifestObject } from '../targets/namespaceBoundary';
 import { ClusterConnection } from './ClusterConnection';
 import { eventTime } from './kubeEvents';
 import { inNamespace, manifestRefs, READ_CONCURRENCY } from './releaseObjects';
 import { listPodsBySelectors, readReleaseSelectors } from './releasePods';
+import { releaseSecretRedactor } from './releaseSecretValues';
 import { isPodReady, podHealth } from './workloadHealth';
 
 /** Bounds of what a diagnosis keeps: it is stored with the operation. */
@@ -73,7 +74,7 @@ export interface ReadRolloutDiagnosisOptions {
 export async function readRolloutDiagnosis(
   options: ReadRolloutDiagnosisOptions,
 ): Promise<RolloutDiagnosis> {
-  const { connection, namespace, releaseName } = options;
+  const { connection, namespace } = options;
   const core = connection.makeApiClient(CoreV1Api);
   const warnings: string[] = [];
   const refs = manifestRefs(options.objects, []).filter(ref =>
@@ -323,36 +324,6 @@ function logTail(
       return `${line.slice(0, DIAGNOSIS_LIMITS.lineLength)}…`;
     });
   return { pod, container, previous, lines, truncated };
-}
-
-/**
- * A redactor of the values of the release's Secrets as they are in the
- * cluster. The values stay in memory for this call only.
- */
-async function releaseSecretRedactor(
-  core: CoreV1Api,
-  namespace: string,
-  secrets: ReadonlyArray<{ name: string }>,
-): Promise<Redactor> {
-  const values: string[] = [];
-  const read = await mapWithConcurrency(secrets, READ_CONCURRENCY, ref =>
-    core
-      .readNamespacedSecret({ name: ref.name, namespace })
-      .catch((error: unknown) => {
-        // Not created yet (or already removed): nothing of it can be in a log.
-        if ((error as { code?: number }).code === 404) return undefined;
-        throw error;
-      }),
-  );
-  for (const secret of read) {
-    for (const value of Object.values(secret?.data ?? {})) {
-      values.push(Buffer.from(value, 'base64').toString('utf8'));
-    }
-    for (const value of Object.values(secret?.stringData ?? {})) {
-      values.push(value);
-    }
-  }
-  return createRedactor(values);
 }
 
 function clip(value: string, length: number): string {

@@ -192,6 +192,9 @@ export function describePod(
     workloads: selectors
       .filter(s => s.owner !== 'release' && matchesSelector(labels, s.selector))
       .map(s => s.owner),
+    owners: (pod.metadata?.ownerReferences ?? []).map(
+      owner => `${owner.kind}/${owner.name}`,
+    ),
     containers,
     health: podHealth(pod),
   };

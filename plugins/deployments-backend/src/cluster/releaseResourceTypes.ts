@@ -112,11 +112,29 @@ export interface ReleasePod {
   createdAt?: string;
   /** The release's workloads whose selector matches the pod, as 'Kind/name'. */
   workloads: string[];
+  /** The pod's owner references, as 'Kind/name' (e.g. its ReplicaSet). */
+  owners: string[];
   containers: ReleasePodContainer[];
   health: ResourceHealth;
 }
 
 export interface ReleasePodStatus extends ReleasePod {
+  /** Newest first, at most ten. */
+  events: ResourceEvent[];
+}
+
+/**
+ * A ReplicaSet a Deployment of the release owns: not in the release's
+ * manifest, but between the Deployment and its pods.
+ */
+export interface ReleaseReplicaSet {
+  name: string;
+  /** 'Deployment/name' of its owner. */
+  owner: string;
+  /** The Deployment revision it holds. */
+  revision?: number;
+  replicas: WorkloadReplicas;
+  health: ResourceHealth;
   /** Newest first, at most ten. */
   events: ResourceEvent[];
 }
@@ -127,6 +145,8 @@ export interface ReleaseResources {
   releaseName: string;
   summary: ResourceHealth;
   objects: ReleaseObjectStatus[];
+  /** The Deployments' current and still running ReplicaSets. */
+  replicaSets: ReleaseReplicaSet[];
   pods: ReleasePodStatus[];
   /** What could not be read (e.g. events), when the rest could. */
   warnings: string[];

@@ -1,6 +1,10 @@
 import { ReleaseHistoryEntry } from '@kubedeploy/plugin-deployments-common';
 import { Readable } from 'node:stream';
-import { CustomErrorBase } from '@backstage/errors';
+import {
+  CustomErrorBase,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   ClusterConnection,
   ClusterRequestError,
@@ -9,10 +13,17 @@ import { LogStreamLimiter } from '../cluster/LogStreamLimiter';
 import { readReleaseImages } from '../cluster/ReleaseImages';
 import { followLogs, listPods, readLogs } from '../cluster/PodLogs';
 import { getReleaseResources } from '../cluster/ReleaseResources';
+import {
+  ReleaseObjectQuery,
+  readReleaseObject,
+} from '../cluster/ReleaseObjectDetail';
 import { ReleasePod, ReleaseResources } from '../cluster/releaseResourceTypes';
 import { HelmCommandError, HelmRunner } from '../helm';
 import { StoredPlan } from '../plans/DatabasePlanStore';
-import { ManifestObject } from '../targets/namespaceBoundary';
+import {
+  isNamespaceAllowed,
+  ManifestObject,
+} from '../targets/namespaceBoundary';
 import { TargetService } from '../targets/TargetService';
 import { DatabaseOperationStore } from './DatabaseOperationStore';
 import { parseRenderedRelease } from './manifest';
@@ -102,6 +113,25 @@ export class ReleaseInspector {
     return upstream(() => this.readResources(plan));
   }
 
+  /** One live object of the release, Secret values hidden; 404 for anything not the release's. */
+  object(plan: StoredPlan, query: ReleaseObjectQuery) {
+    return upstream(async () => {
+      const { connection, objects } = await this.release(plan);
+      if (!objects) {
+        throw new NotFoundError(
+          `Release ${plan.releaseName} is not installed in ${plan.namespace}`,
+        );
+      }
+      return readReleaseObject({
+        connection,
+        namespace: plan.namespace,
+        releaseName: plan.releaseName,
+        objects,
+        query,
+      });
+    });
+  }
+
   history(plan: StoredPlan) {
     return upstream(() => this.readHistory(plan));
   }
@@ -151,6 +181,7 @@ export class ReleaseInspector {
         releaseName: plan.releaseName,
         summary: { healthy: false, message: 'The release is not installed' },
         objects: [],
+        replicaSets: [],
         pods: [],
         warnings: [],
         fetchedAt: new Date().toISOString(),
@@ -273,6 +304,12 @@ export class ReleaseInspector {
 
   private async release(plan: StoredPlan) {
     const target = await this.targets.getStored(plan.targetName);
+    // The target's allowlist may have narrowed since the plan was made.
+    if (!isNamespaceAllowed(this.targets.boundaryOf(target), plan.namespace)) {
+      throw new NotAllowedError(
+        `Target ${target.name} no longer allows namespace ${plan.namespace}`,
+      );
+    }
     const { access, cluster } = await this.targets.connect(target);
     const key = `${target.id}/${plan.namespace}/${plan.releaseName}`;
     const now = Date.now();

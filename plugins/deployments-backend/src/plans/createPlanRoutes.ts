@@ -336,6 +336,33 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     res.json(resources);
   });
 
+  router.get('/plans/:id/resources/object', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const { kind, name, apiVersion } = req.query;
+    const detail = await audit.run(
+      {
+        eventId: 'plan-resource-object',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        subject: req.params.id,
+        kind: 'read',
+        meta: { kind, name },
+      },
+      async () =>
+        releases.object(
+          await authorizedPlan(
+            credentials,
+            deploymentsPlanReadPermission,
+            req.params.id,
+          ),
+          { kind, name, ...(apiVersion !== undefined && { apiVersion }) },
+        ),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(detail);
+  });
+
   router.get('/plans/:id/history', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const items = await audit.run(

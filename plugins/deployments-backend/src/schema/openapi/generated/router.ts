@@ -3424,6 +3424,61 @@ export const spec = {
         },
       },
     },
+    '/plans/{id}/resources/object': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanResourceObject',
+        description:
+          'One live object of the deployed release (of its manifest, a ReplicaSet its Deployments own, or one of its pods) as YAML with Secret values hidden, with its conditions and events. 404 for any other object.',
+        parameters: [
+          {
+            name: 'kind',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 63,
+            },
+          },
+          {
+            name: 'name',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 253,
+            },
+          },
+          {
+            name: 'apiVersion',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 253,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The object, safe to show',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/JsonObject',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
     '/plans/{id}/history': {
       parameters: [
         {

@@ -254,6 +254,20 @@ export type GetPlanLogs = {
 /**
  * @public
  */
+export type GetPlanResourceObject = {
+  path: {
+    id: string;
+  };
+  query: {
+    kind: string;
+    name: string;
+    apiVersion?: string;
+  };
+  response: { [key: string]: any } | Error;
+};
+/**
+ * @public
+ */
 export type GetPlanResources = {
   path: {
     id: string;
@@ -654,6 +668,8 @@ export type EndpointMap = {
   '#get|/plans/{id}/history': GetPlanHistory;
 
   '#get|/plans/{id}/logs': GetPlanLogs;
+
+  '#get|/plans/{id}/resources/object': GetPlanResourceObject;
 
   '#get|/plans/{id}/resources': GetPlanResources;
 
