@@ -362,6 +362,12 @@ export function fakeDeploymentsApi(
       fetchedAt: '2026-11-23T12:00:00Z',
     }),
     getPlanHistory: async () => ({ items: [] }),
+    getPlanSync: async () => ({
+      status: 'not-installed',
+      summary: `No release ${draftPlan.releaseName} is installed in local-team-a/team-a`,
+      differences: [],
+      checkedAt: '2026-11-23T12:00:00Z',
+    }),
     listPlanPods: async () => ({ items: [] }),
     getPlanLogs: async () => '',
     followPlanLogs: async function* followPlanLogs() {},

@@ -10,6 +10,7 @@ import {
   Operation,
   OperationLine,
   ReleaseHistoryEntry,
+  ReleaseSyncState,
   ReleasePlan,
   ReleasePlanInput,
   ValuesProfile,
@@ -255,6 +256,8 @@ export interface DeploymentsApi {
   getPlanResources(id: string): Promise<PlanResources>;
   /** Helm revisions, newest first. */
   getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }>;
+  /** Whether the deployed release matches the plan, and how it differs. */
+  getPlanSync(id: string): Promise<ReleaseSyncState>;
   listPlanPods(id: string): Promise<{ items: PlanPod[] }>;
   /** A container's log as text. */
   getPlanLogs(id: string, query: PlanLogsQuery): Promise<string>;

@@ -10,6 +10,7 @@ import {
   Operation,
   OperationLine,
   ReleaseHistoryEntry,
+  ReleaseSyncState,
   ReleasePlan,
   ReleasePlanInput,
   ValuesProfile,
@@ -366,6 +367,10 @@ export class DeploymentsClient implements DeploymentsApi {
 
   async getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }> {
     return this.json('GET', `/plans/${encodeURIComponent(id)}/history`);
+  }
+
+  async getPlanSync(id: string): Promise<ReleaseSyncState> {
+    return this.json('GET', `/plans/${encodeURIComponent(id)}/sync`);
   }
 
   async listPlanPods(id: string): Promise<{ items: PlanPod[] }> {

@@ -42,6 +42,43 @@ describe('AuditPage', () => {
     expect(await screen.findByText('target-100')).toBeInTheDocument();
   });
 
+  it('shows events as readable rows, with their details on demand', async () => {
+    const api = fakeDeploymentsApi({
+      listAuditEntries: async () => ({
+        items: [
+          {
+            id: 7,
+            occurredAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+            actor: 'user:default/guest',
+            eventId: 'plan-apply',
+            subject: '9c3e0c43-0000-4000-8000-000000000003',
+            outcome: 'succeeded',
+            meta: {
+              releaseName: 'payments-api',
+              target: 'prod',
+              namespaces: ['team-a', 'team-b'],
+            },
+          },
+        ],
+      }),
+    });
+    await renderDeployments(<AuditPage />, { api });
+    expect(await screen.findByText('Apply started')).toBeInTheDocument();
+    expect(screen.getByText('5 minutes ago')).toBeInTheDocument();
+    // The release, not the plan's id; no raw JSON.
+    expect(screen.getByText('payments-api')).toBeInTheDocument();
+    expect(screen.queryByText(/\{"releaseName"/)).toBeNull();
+    expect(screen.queryByTestId('audit-details')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Details (3)' }));
+    const details = await screen.findByTestId('audit-details');
+    expect(details).toHaveTextContent('targetprod');
+    expect(details).toHaveTextContent('namespacesteam-a, team-b');
+    fireEvent.click(screen.getByRole('button', { name: 'Hide details' }));
+    await waitFor(() =>
+      expect(screen.queryByTestId('audit-details')).toBeNull(),
+    );
+  });
+
   it('passes the filters the API offers', async () => {
     const api = fakeDeploymentsApi({
       listAuditEntries: async () => ({ items: [] }),

@@ -21,7 +21,8 @@ import {
   DeploymentsAuditEntry,
   DeploymentsAuditQuery,
 } from '../../api/DeploymentsApi';
-import { formatTime } from '../shared';
+import { RelativeTime } from '../shared';
+import { AuditDetails, describeAuditEvent, auditSubject } from './auditEvents';
 
 const PAGE_SIZE = 50;
 
@@ -86,11 +87,28 @@ const columns: TableColumn<DeploymentsAuditEntry>[] = [
   {
     title: 'When',
     field: 'occurredAt',
-    render: entry => formatTime(entry.occurredAt),
+    render: entry => <RelativeTime at={entry.occurredAt} />,
   },
   { title: 'Actor', field: 'actor' },
-  { title: 'Event', field: 'eventId' },
-  { title: 'Subject', field: 'subject', emptyValue: '—' },
+  {
+    title: 'Event',
+    field: 'eventId',
+    render: entry => (
+      <>
+        <Typography variant="body2">
+          {describeAuditEvent(entry.eventId)}
+        </Typography>
+        <Typography variant="caption" color="textSecondary">
+          {entry.eventId}
+        </Typography>
+      </>
+    ),
+  },
+  {
+    title: 'Subject',
+    field: 'subject',
+    render: entry => auditSubject(entry),
+  },
   {
     title: 'Outcome',
     field: 'outcome',
@@ -99,23 +117,7 @@ const columns: TableColumn<DeploymentsAuditEntry>[] = [
   {
     title: 'Details',
     sorting: false,
-    render: entry => (
-      <>
-        {entry.message && (
-          <Typography variant="body2">{entry.message}</Typography>
-        )}
-        {entry.meta && Object.keys(entry.meta).length > 0 && (
-          <Typography
-            variant="caption"
-            color="textSecondary"
-            component="code"
-            style={{ wordBreak: 'break-all' }}
-          >
-            {JSON.stringify(entry.meta)}
-          </Typography>
-        )}
-      </>
-    ),
+    render: entry => <AuditDetails entry={entry} />,
   },
 ];
 

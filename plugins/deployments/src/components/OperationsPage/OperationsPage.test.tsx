@@ -32,7 +32,9 @@ describe('OperationsPage', () => {
     await renderDeployments(<OperationsPage />, { api });
 
     const row = (await screen.findByText('failed')).closest('tr')!;
-    expect(within(row).getByText('apply')).toBeInTheDocument();
+    // Readable words and relative times, not enum values and timestamps.
+    expect(within(row).getByText('Apply')).toBeInTheDocument();
+    expect(within(row).getByText(/ago$/)).toBeInTheDocument();
     expect(
       within(row).getByRole('link', { name: /payments-api/ }),
     ).toHaveAttribute('href', '/catalog/default/component/payments-api');
@@ -49,7 +51,7 @@ describe('OperationsPage', () => {
     fireEvent.mouseDown(
       screen.getAllByRole('button', { name: /Any status/ })[0],
     );
-    fireEvent.click(await screen.findByRole('option', { name: 'failed' }));
+    fireEvent.click(await screen.findByRole('option', { name: 'Failed' }));
     await waitFor(() =>
       expect(api.listOperations).toHaveBeenLastCalledWith({
         status: 'failed',
@@ -71,7 +73,18 @@ describe('OperationsPage', () => {
     });
     await renderDeployments(<OperationsPage />, { api });
     fireEvent.click(await screen.findByText('failed'));
-    expect(await screen.findByTestId('operation-progress')).toBeInTheDocument();
+    // In a drawer beside the table, with a link to the plan it ran on.
+    const drawer = await screen.findByTestId('operation-drawer');
+    expect(
+      within(drawer).getByTestId('operation-progress'),
+    ).toBeInTheDocument();
+    expect(within(drawer).getByText(/Apply of/)).toBeInTheDocument();
+    expect(
+      within(drawer).getByRole('link', { name: 'Open the plan' }),
+    ).toHaveAttribute(
+      'href',
+      `/catalog/default/component/payments-api/deployments?plan=${apply.planId}`,
+    );
     expect(api.getOperation).toHaveBeenCalledWith('op-apply');
   });
 

@@ -1,6 +1,7 @@
 import {
   ContentHeader,
   EmptyState,
+  Link,
   ResponseErrorPanel,
   Table,
   TableColumn,
@@ -10,6 +11,7 @@ import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { Operation } from '@kubedeploy/plugin-deployments-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Drawer from '@material-ui/core/Drawer';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
@@ -21,7 +23,13 @@ import {
 } from '../../api/DeploymentsApi';
 import { OperationProgressCard } from '../PlanTab/OperationProgressCard';
 import { OperationStatusChip } from '../PlanTab/PlanStatusChip';
-import { formatTime, useDeploymentsChanged } from '../shared';
+import {
+  OPERATION_KIND_LABELS,
+  OPERATION_STATUS_LABELS,
+  RelativeTime,
+  useDeploymentsChanged,
+  usePlanLink,
+} from '../shared';
 
 const PAGE_SIZE = 25;
 /** While an operation on the page runs, the page is re-read this often. */
@@ -55,9 +63,14 @@ const columns: TableColumn<Operation>[] = [
   {
     title: 'Started',
     field: 'createdAt',
-    render: operation => formatTime(operation.createdAt),
+    render: operation => <RelativeTime at={operation.createdAt} />,
   },
-  { title: 'Operation', field: 'kind' },
+  {
+    title: 'Operation',
+    field: 'kind',
+    render: operation =>
+      OPERATION_KIND_LABELS[operation.kind] ?? operation.kind,
+  },
   {
     title: 'Release',
     field: 'releaseName',
@@ -107,6 +120,7 @@ export function OperationsPage() {
   ]);
   const [selected, setSelected] = useState<Operation | undefined>();
   const [version, setVersion] = useState(0);
+  const planLink = usePlanLink();
   const reload = useCallback(() => setVersion(v => v + 1), []);
   useDeploymentsChanged(reload);
   const after = cursors[cursors.length - 1];
@@ -148,7 +162,7 @@ export function OperationsPage() {
         <MenuItem value="">Any status</MenuItem>
         {STATUSES.map(status => (
           <MenuItem key={status} value={status}>
-            {status}
+            {OPERATION_STATUS_LABELS[status]}
           </MenuItem>
         ))}
       </TextField>
@@ -167,7 +181,7 @@ export function OperationsPage() {
         <MenuItem value="">Any operation</MenuItem>
         {KINDS.map(kind => (
           <MenuItem key={kind} value={kind}>
-            {kind}
+            {OPERATION_KIND_LABELS[kind]}
           </MenuItem>
         ))}
       </TextField>
@@ -243,17 +257,41 @@ export function OperationsPage() {
       />
       {filterBar}
       {body}
-      {selected && (
-        <Box mt={2}>
-          <OperationProgressCard
-            key={selected.id}
-            operationId={selected.id}
-            planId={selected.planId}
-            onFinished={reload}
-            onDismiss={() => setSelected(undefined)}
-          />
-        </Box>
-      )}
+      {/* Beside the table, not below it: the details open where the eye is. */}
+      <Drawer
+        anchor="right"
+        open={selected !== undefined}
+        onClose={() => setSelected(undefined)}
+        PaperProps={{ style: { width: 'min(760px, 100vw)' } }}
+      >
+        {selected && (
+          <Box p={2} data-testid="operation-drawer">
+            <Typography variant="h6">
+              {OPERATION_KIND_LABELS[selected.kind] ?? selected.kind} of{' '}
+              {selected.releaseName}
+            </Typography>
+            <Typography variant="body2" color="textSecondary" gutterBottom>
+              {selected.target}/{selected.namespace} · by {selected.actor} ·
+              started <RelativeTime at={selected.createdAt} />
+              {planLink(selected.entityRef, selected.planId) && (
+                <>
+                  {' · '}
+                  <Link to={planLink(selected.entityRef, selected.planId)!}>
+                    Open the plan
+                  </Link>
+                </>
+              )}
+            </Typography>
+            <OperationProgressCard
+              key={selected.id}
+              operationId={selected.id}
+              planId={selected.planId}
+              onFinished={reload}
+              onDismiss={() => setSelected(undefined)}
+            />
+          </Box>
+        )}
+      </Drawer>
     </>
   );
 }

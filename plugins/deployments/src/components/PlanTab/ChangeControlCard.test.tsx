@@ -244,6 +244,14 @@ describe('Change control on the Plan tab', () => {
     const apply = (await planActions()).getByRole('button', { name: 'Apply' });
     await waitFor(() => expect(apply).toBeEnabled());
     fireEvent.click(apply);
+    // A production target: the release name is typed to confirm.
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('Confirmation'), {
+      target: { value: readyPlan.releaseName },
+    });
+    const confirm = within(dialog).getByRole('button', { name: 'Apply' });
+    await waitFor(() => expect(confirm).toBeEnabled());
+    fireEvent.click(confirm);
     await waitFor(() =>
       expect(api.applyPlan).toHaveBeenCalledWith(readyPlan.id),
     );

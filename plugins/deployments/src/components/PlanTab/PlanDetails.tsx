@@ -29,6 +29,7 @@ import {
   PermissionButton,
   shortDigest,
 } from '../shared';
+import { ApplyConfirmDialog } from './ApplyConfirmDialog';
 import { ChangeControlCard, describeTime } from './ChangeControlCard';
 import { EmergencyOverrideDialog } from './EmergencyOverrideDialog';
 import {
@@ -36,6 +37,8 @@ import {
   approvalMissingReason,
   ChangeControlFacts,
   dryRunBlockedReason,
+  GateInputChanges,
+  gateStaleReason,
   preflightBlockedReason,
   uninstallBlockedReason,
   windowClosedReason,
@@ -44,10 +47,13 @@ import { OperationProgressCard } from './OperationProgressCard';
 import { PlanDialog } from './PlanDialog';
 import { PlanHistoryCard } from './PlanHistoryCard';
 import { PlanResourcesCard } from './PlanResourcesCard';
-import { PassChip, PlanStatusChip } from './PlanStatusChip';
+import { PassChip, PlanStatusChip, StaleChip } from './PlanStatusChip';
+import { ReleaseStateLine } from './ReleaseStateChips';
+import { useEntityTabHref } from './entityTabLinks';
 import { useChangeControl } from './useChangeControl';
 
 type Confirmation =
+  | { kind: 'apply' }
   | { kind: 'rollback'; entry: ReleaseHistoryEntry }
   | { kind: 'recover' }
   | { kind: 'uninstall' }
@@ -59,8 +65,12 @@ type Override = {
   run: (overrideReason: string) => Promise<Operation>;
 };
 
-function GateLine(props: { label: string; gate?: ReleasePlanGate }) {
-  const { label, gate } = props;
+function GateLine(props: {
+  label: string;
+  gate?: ReleasePlanGate;
+  staleReason?: string;
+}) {
+  const { label, gate, staleReason } = props;
   return (
     <Box display="flex" alignItems="center" style={{ gap: 8 }} mb={0.5}>
       <Typography variant="body2" style={{ minWidth: 72 }}>
@@ -68,8 +78,15 @@ function GateLine(props: { label: string; gate?: ReleasePlanGate }) {
       </Typography>
       {gate ? (
         <>
-          <PassChip passed={gate.passed} />
+          {staleReason ? (
+            <StaleChip reason={staleReason} />
+          ) : (
+            <PassChip passed={gate.passed} />
+          )}
           <Typography variant="caption" color="textSecondary">
+            {staleReason
+              ? `${gate.passed ? 'passed' : 'failed'}, but ${staleReason}; `
+              : ''}
             plan revision {gate.planRevision}, {formatTime(gate.at)}, inputs{' '}
             <code title={gate.inputsHash}>{shortDigest(gate.inputsHash)}</code>
           </Typography>
@@ -148,6 +165,24 @@ export function PlanDetails(props: PlanDetailsProps) {
     async () => (plan.profileId ? api.getProfile(plan.profileId) : undefined),
     [api, plan.profileId],
   );
+  const sync = useAsyncRetry(
+    () => api.getPlanSync(plan.id),
+    [api, plan.id, plan.revision, plan.status, releaseVersion],
+  );
+  const tabHref = useEntityTabHref();
+  const target = control.target.value;
+  const gateChanges: GateInputChanges = {
+    profileChangedAt:
+      plan.profileRevision === undefined ? profile.value?.updatedAt : undefined,
+    targetChangedAt: [target?.updatedAt, target?.credentials.updatedAt]
+      .filter((at): at is string => Boolean(at))
+      .sort()
+      .pop(),
+  };
+  // The header's "last change" is the later of an edit and a status change.
+  const edited = Date.parse(plan.updatedAt) > Date.parse(plan.statusChangedAt);
+  const lastChangeBy = edited ? plan.updatedBy : plan.statusChangedBy;
+  const lastChangeAt = edited ? plan.updatedAt : plan.statusChangedAt;
 
   const onFinished = useCallback(
     (operation: Operation) => {
@@ -196,7 +231,9 @@ export function PlanDetails(props: PlanDetailsProps) {
     const current = confirming;
     setConfirming(undefined);
     if (!current) return;
-    if (current.kind === 'rollback') {
+    if (current.kind === 'apply') {
+      await start('Apply', () => api.applyPlan(plan.id));
+    } else if (current.kind === 'rollback') {
       await change(`Rollback to revision ${current.entry.revision}`, options =>
         api.rollbackPlan(plan.id, current.entry.revision, options),
       );
@@ -245,10 +282,17 @@ export function PlanDetails(props: PlanDetailsProps) {
               <PlanStatusChip status={plan.status} />
             </Box>
           }
-          subheader={`Revision ${plan.revision} · last change by ${
-            plan.statusChangedBy
-          } at ${formatTime(plan.statusChangedAt)}`}
+          subheader={`Revision ${
+            plan.revision
+          } · last change by ${lastChangeBy} at ${formatTime(lastChangeAt)}`}
         >
+          <ReleaseStateLine
+            sync={sync.value}
+            syncLoading={sync.loading}
+            syncError={sync.error}
+            resources={resources.value}
+            resourcesError={resources.error}
+          />
           {plan.statusMessage && (
             <Alert
               severity={messageSeverity(plan)}
@@ -320,8 +364,16 @@ export function PlanDetails(props: PlanDetailsProps) {
               <Typography variant="subtitle2" gutterBottom>
                 Gates before apply
               </Typography>
-              <GateLine label="Dry-run" gate={plan.lastDryRun} />
-              <GateLine label="Preflight" gate={plan.lastPreflight} />
+              <GateLine
+                label="Dry-run"
+                gate={plan.lastDryRun}
+                staleReason={gateStaleReason('dry-run', plan, gateChanges)}
+              />
+              <GateLine
+                label="Preflight"
+                gate={plan.lastPreflight}
+                staleReason={gateStaleReason('preflight', plan, gateChanges)}
+              />
             </Grid>
           </Grid>
           <Box
@@ -362,7 +414,7 @@ export function PlanDetails(props: PlanDetailsProps) {
               color="secondary"
               busy={busy}
               disabledReason={applyReason}
-              onClick={() => start('Apply', () => api.applyPlan(plan.id))}
+              onClick={() => setConfirming({ kind: 'apply' })}
             >
               Apply
             </PermissionButton>
@@ -480,6 +532,14 @@ export function PlanDetails(props: PlanDetailsProps) {
           setEditing(false);
           onChanged();
         }}
+      />
+      <ApplyConfirmDialog
+        open={confirming?.kind === 'apply'}
+        plan={plan}
+        production={Boolean(target?.production)}
+        diffHref={tabHref('dry-run', plan.id)}
+        onConfirm={confirm}
+        onClose={() => setConfirming(undefined)}
       />
       <ConfirmDialog
         open={confirming?.kind === 'rollback' || confirming?.kind === 'recover'}

@@ -230,6 +230,7 @@ function PlanForm(props: PlanDialogProps) {
             label="Chart"
             select
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
             value={chartId}
             onChange={e => {
               setChartId(e.target.value);
@@ -258,6 +259,7 @@ function PlanForm(props: PlanDialogProps) {
             label="Target"
             select
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
             value={targetName}
             onChange={e => {
               setTargetName(e.target.value);
@@ -294,6 +296,7 @@ function PlanForm(props: PlanDialogProps) {
               label="Namespace"
               select
               SelectProps={{ native: true }}
+              InputLabelProps={{ shrink: true }}
               value={namespace}
               onChange={e => setNamespace(e.target.value)}
               fullWidth
@@ -356,6 +359,7 @@ function PlanForm(props: PlanDialogProps) {
               label="Values profile"
               select
               SelectProps={{ native: true }}
+              InputLabelProps={{ shrink: true }}
               value={profileId}
               onChange={e => setProfileId(e.target.value)}
               fullWidth

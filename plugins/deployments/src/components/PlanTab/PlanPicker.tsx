@@ -17,6 +17,7 @@ export function PlanPicker(props: PlanPickerProps) {
       label="Release plan"
       select
       SelectProps={{ native: true }}
+      InputLabelProps={{ shrink: true }}
       value={selected?.id ?? ''}
       onChange={e => onSelect(e.target.value)}
       margin="dense"

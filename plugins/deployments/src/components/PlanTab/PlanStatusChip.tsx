@@ -91,6 +91,20 @@ export function PassChip(props: { passed: boolean; label?: string }) {
   );
 }
 
+/** A gate that passed for inputs that have changed since: neither green nor red. */
+export function StaleChip(props: { reason: string }) {
+  const classes = useStyles();
+  return (
+    <Chip
+      size="small"
+      label="stale"
+      title={`Stale: ${props.reason}`}
+      className={classes.warning}
+      data-testid="gate-stale"
+    />
+  );
+}
+
 const APPROVAL_STATUS: Record<ApprovalStatus, Tone> = {
   pending: 'pending',
   approved: 'ok',

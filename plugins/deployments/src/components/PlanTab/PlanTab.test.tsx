@@ -220,6 +220,10 @@ describe('PlanTab', () => {
     const apply = await screen.findByRole('button', { name: 'Apply' });
     await waitFor(() => expect(apply).toBeEnabled());
     fireEvent.click(apply);
+    const dialog = await screen.findByRole('dialog');
+    const confirm = within(dialog).getByRole('button', { name: 'Apply' });
+    await waitFor(() => expect(confirm).toBeEnabled());
+    fireEvent.click(confirm);
     await waitFor(() =>
       expect(alertApi.getAlerts().map(a => a.message)).toContain(
         'Apply did not start: The plan inputs changed since the last passed dry-run',

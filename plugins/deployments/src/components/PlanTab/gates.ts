@@ -195,3 +195,48 @@ export function windowClosedReason(
     : '';
   return `The change window is closed${why}${next}. Only an emergency override changes anything now`;
 }
+
+/** When what a gate checked may have changed, besides the plan's own revision. */
+export interface GateInputChanges {
+  /** When the values profile last changed, if the plan follows its latest revision. */
+  profileChangedAt?: string;
+  /** When the target's settings or credentials last changed. */
+  targetChangedAt?: string;
+}
+
+function changedAfter(at: string | undefined, gateAt: string): boolean {
+  return at !== undefined && Date.parse(at) > Date.parse(gateAt);
+}
+
+/**
+ * Why a passed gate no longer stands for the plan as it is (its inputs
+ * changed since it ran), or undefined. The backend compares input hashes
+ * at apply; this shows a stale gate as stale rather than green.
+ */
+export function gateStaleReason(
+  kind: 'dry-run' | 'preflight',
+  plan: ReleasePlan,
+  changes: GateInputChanges = {},
+): string | undefined {
+  const gate = kind === 'dry-run' ? plan.lastDryRun : plan.lastPreflight;
+  if (!gate) return undefined;
+  if (gate.planRevision !== plan.revision) {
+    return `the plan was edited since (revision ${gate.planRevision} → ${plan.revision})`;
+  }
+  if (changedAfter(changes.profileChangedAt, gate.at)) {
+    return 'the values profile changed since';
+  }
+  if (changedAfter(changes.targetChangedAt, gate.at)) {
+    return "the target's settings changed since";
+  }
+  const dryRun = plan.lastDryRun;
+  if (kind === 'preflight' && dryRun) {
+    if (gate.inputsHash !== dryRun.inputsHash) {
+      return 'it checked other inputs than the last dry-run';
+    }
+    if (Date.parse(gate.at) < Date.parse(dryRun.at)) {
+      return 'the dry-run ran again since';
+    }
+  }
+  return undefined;
+}

@@ -256,6 +256,7 @@ export function ProfilesPage() {
           label="Chart"
           select
           SelectProps={{ native: true }}
+          InputLabelProps={{ shrink: true }}
           value={chartId}
           onChange={e => setChartId(e.target.value)}
           variant="outlined"

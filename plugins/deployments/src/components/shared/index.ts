@@ -10,3 +10,6 @@ export { notifyDeploymentsChanged, useDeploymentsChanged } from './refresh';
 export { PermissionButton } from './PermissionButton';
 export { ConfirmDialog } from './ConfirmDialog';
 export { PermissionIconButton } from './PermissionIconButton';
+export { OPERATION_KIND_LABELS, OPERATION_STATUS_LABELS } from './labels';
+export { usePlanLink } from './planLink';
+export { RelativeTime } from './RelativeTime';
