@@ -294,6 +294,36 @@ describe('pod logs', () => {
     expect(recent).toBe(await kubectlLogs([pod, '--since=1s']));
   });
 
+  it('reads and follows with timestamps, as kubectl --timestamps shows them', async () => {
+    const scope = { connection, namespace, releaseName: release, objects };
+    const timed = await readLogs({
+      ...scope,
+      pod,
+      container: 'web',
+      tailLines: 2,
+      timestamps: true,
+    });
+    expect(timed).toBe(await kubectlLogs([pod, '--tail', '2', '--timestamps']));
+    for (const line of timed.trim().split('\n')) {
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /);
+    }
+    const controller = new AbortController();
+    const stream = await followLogs({
+      ...scope,
+      pod,
+      container: 'web',
+      tailLines: 1,
+      timestamps: true,
+      signal: controller.signal,
+    });
+    const first = await new Promise<string>((resolve, reject) => {
+      stream.once('data', chunk => resolve(String(chunk)));
+      stream.once('error', reject);
+    });
+    controller.abort();
+    expect(first).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+Z .*slow upstream/);
+  });
+
   it('refuses invalid options', async () => {
     const scope = { connection, namespace, releaseName: release, objects };
     for (const options of [

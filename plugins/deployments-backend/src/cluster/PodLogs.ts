@@ -41,6 +41,8 @@ export interface PodLogRequest extends ReleaseLogScope {
   sinceSeconds?: number;
   /** A cap on the bytes returned; 2 MiB by default, at most 16 MiB. */
   limitBytes?: number;
+  /** Each line starts with its RFC 3339 time, for merging several logs. */
+  timestamps?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function readLogs(request: PodLogRequest): Promise<string> {
       container: request.container,
       previous: query.previous,
       limitBytes: query.limitBytes,
+      ...(request.timestamps && { timestamps: true }),
       ...(query.tailLines !== undefined && { tailLines: query.tailLines }),
       ...(query.sinceSeconds !== undefined && {
         sinceSeconds: query.sinceSeconds,
@@ -121,6 +124,7 @@ export async function followLogs(
   url.searchParams.set('container', request.container);
   url.searchParams.set('follow', 'true');
   if (query.previous) url.searchParams.set('previous', 'true');
+  if (request.timestamps) url.searchParams.set('timestamps', 'true');
   if (query.tailLines !== undefined) {
     url.searchParams.set('tailLines', String(query.tailLines));
   }

@@ -75,6 +75,8 @@ export interface LogQuery {
   tailLines?: number;
   all?: boolean;
   sinceSeconds?: number;
+  /** Lines start with their time, for showing several pods' logs merged. */
+  timestamps?: boolean;
 }
 
 /**
@@ -251,6 +253,7 @@ export class ReleaseInspector {
       previous: query.previous,
       tailLines: query.all ? 'all' : query.tailLines,
       sinceSeconds: query.sinceSeconds,
+      timestamps: query.timestamps,
     });
   }
 
@@ -273,6 +276,7 @@ export class ReleaseInspector {
         previous: query.previous,
         tailLines: query.all ? undefined : query.tailLines,
         sinceSeconds: query.sinceSeconds,
+        timestamps: query.timestamps,
         signal,
       });
       stream.once('close', release);

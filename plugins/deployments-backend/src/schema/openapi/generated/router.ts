@@ -3706,6 +3706,15 @@ export const spec = {
               maxLength: 2048,
             },
           },
+          {
+            name: 'timestamps',
+            in: 'query',
+            description:
+              "Each line starts with its RFC 3339 time (to merge several pods' logs)",
+            schema: {
+              type: 'boolean',
+            },
+          },
         ],
         responses: {
           '200': {

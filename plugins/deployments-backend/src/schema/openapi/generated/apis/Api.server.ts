@@ -248,6 +248,7 @@ export type GetPlanLogs = {
     all?: boolean;
     sinceSeconds?: number;
     follow?: boolean;
+    timestamps?: boolean;
   };
   response: string | Error;
 };
