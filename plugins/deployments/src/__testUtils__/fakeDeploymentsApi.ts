@@ -373,6 +373,7 @@ export function fakeDeploymentsApi(
     followPlanLogs: async function* followPlanLogs() {},
     getOperation: async () => fakeOperation(),
     listOperationLines: async () => ({ items: [] }),
+    getPlanResourceObject: notImplemented('getPlanResourceObject'),
     cancelOperation: async () => fakeOperation({ cancelRequested: true }),
     ...overrides,
   };

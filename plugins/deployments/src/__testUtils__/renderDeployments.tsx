@@ -16,6 +16,8 @@ export async function renderDeployments(
     api: DeploymentsApi;
     deny?: boolean;
     userEntityRef?: string;
+    /** The URL the app starts at, e.g. with a query. */
+    initialRouteEntries?: string[];
   },
 ) {
   const alertApi = mockApis.alert();
@@ -30,6 +32,9 @@ export async function renderDeployments(
         userEntityRef: options.userEntityRef ?? 'user:default/guest',
       }),
     ],
+    ...(options.initialRouteEntries && {
+      initialRouteEntries: options.initialRouteEntries,
+    }),
     mountedRoutes: {
       '/deployments': convertLegacyRouteRef(rootRouteRef),
       '/catalog/:namespace/:kind/:name': convertLegacyRouteRef(entityRouteRef),

@@ -254,6 +254,11 @@ export interface DeploymentsApi {
     options?: { limit?: number; offset?: number },
   ): Promise<{ items: Operation[]; totalCount: number }>;
   getPlanResources(id: string): Promise<PlanResources>;
+  /** One live object of the release, Secret values hidden, with its conditions and events. */
+  getPlanResourceObject(
+    id: string,
+    object: { kind: string; name: string; apiVersion?: string },
+  ): Promise<PlanResourceObjectDetail>;
   /** Helm revisions, newest first. */
   getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }>;
   /** Whether the deployed release matches the plan, and how it differs. */
@@ -381,6 +386,8 @@ export interface PlanPod {
   node?: string;
   createdAt?: string;
   workloads: string[];
+  /** Owner references as 'Kind/name', e.g. its ReplicaSet. */
+  owners?: string[];
   containers: PlanPodContainer[];
   health: PlanResourceHealth;
   /** Present in `GET /plans/{id}/resources`. */
@@ -395,9 +402,40 @@ export interface PlanResources {
   releaseName: string;
   summary: PlanResourceHealth;
   objects: PlanResourceObject[];
+  /** ReplicaSets the release's Deployments own. */
+  replicaSets?: PlanReplicaSet[];
   pods: PlanPod[];
   warnings: string[];
   fetchedAt: string;
+}
+
+/** A ReplicaSet a Deployment of the release owns. @public */
+export interface PlanReplicaSet {
+  name: string;
+  /** 'Deployment/name'. */
+  owner: string;
+  revision?: number;
+  replicas: {
+    desired: number;
+    ready: number;
+    updated: number;
+    available: number;
+  };
+  health: PlanResourceHealth;
+  events: PlanResourceEvent[];
+}
+
+/** One live object of a release (`GET /plans/{id}/resources/object`). @public */
+export interface PlanResourceObjectDetail {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Without managedFields; a Secret's values hidden. */
+  yaml: string;
+  conditions: PlanResourceCondition[];
+  events: PlanResourceEvent[];
+  owners: string[];
 }
 
 /** What to read of a container's log. @public */
@@ -410,4 +448,6 @@ export interface PlanLogsQuery {
   /** The whole log, ignoring `tailLines`. */
   all?: boolean;
   sinceSeconds?: number;
+  /** Each line starts with its RFC 3339 time. */
+  timestamps?: boolean;
 }

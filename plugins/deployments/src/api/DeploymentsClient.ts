@@ -37,6 +37,7 @@ import {
   PlanChangeOptions,
   PlanLogsQuery,
   PlanPod,
+  PlanResourceObjectDetail,
   PlanResources,
   UpdateTargetRequest,
 } from './DeploymentsApi';
@@ -365,6 +366,17 @@ export class DeploymentsClient implements DeploymentsApi {
     return this.json('GET', `/plans/${encodeURIComponent(id)}/resources`);
   }
 
+  async getPlanResourceObject(
+    id: string,
+    object: { kind: string; name: string; apiVersion?: string },
+  ): Promise<PlanResourceObjectDetail> {
+    return this.json(
+      'GET',
+      `/plans/${encodeURIComponent(id)}/resources/object`,
+      { query: { ...object } },
+    );
+  }
+
   async getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }> {
     return this.json('GET', `/plans/${encodeURIComponent(id)}/history`);
   }
@@ -491,5 +503,6 @@ function logsQuery(query: PlanLogsQuery): Query {
     tailLines: query.all ? undefined : query.tailLines,
     all: query.all ? 'true' : undefined,
     sinceSeconds: query.sinceSeconds,
+    timestamps: query.timestamps ? 'true' : undefined,
   };
 }

@@ -504,6 +504,7 @@ export function PlanDetails(props: PlanDetailsProps) {
       )}
       <Grid item xs={12}>
         <PlanResourcesCard
+          planId={plan.id}
           resources={resources.value}
           loading={resources.loading}
           error={resources.error}

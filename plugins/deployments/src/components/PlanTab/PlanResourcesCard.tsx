@@ -2,40 +2,25 @@ import {
   InfoCard,
   Progress,
   ResponseErrorPanel,
-  Table,
-  TableColumn,
 } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Link from '@material-ui/core/Link';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import {
-  PlanPod,
-  PlanResourceEvent,
-  PlanResourceObject,
-  PlanResources,
-} from '../../api/DeploymentsApi';
+import { useState } from 'react';
+import { Link as RouterLink } from 'react-router-dom';
+import { PlanResourceEvent, PlanResources } from '../../api/DeploymentsApi';
 import { formatTime } from '../shared';
 import { PassChip } from './PlanStatusChip';
-
-function describeObject(object: PlanResourceObject): string {
-  if (object.replicas) {
-    const r = object.replicas;
-    return `${r.ready}/${r.desired} ready, ${r.updated} updated, ${r.available} available`;
-  }
-  if (object.job) {
-    const j = object.job;
-    return `${j.succeeded} succeeded, ${j.active} active, ${j.failed} failed`;
-  }
-  if (object.service) {
-    const s = object.service;
-    return [s.type, s.clusterIP, ...(s.externalAddresses ?? [])]
-      .filter(Boolean)
-      .join(' · ');
-  }
-  if (object.persistentVolumeClaim) return object.persistentVolumeClaim.phase;
-  return '';
-}
+import { ResourceDrawer } from './ResourceDrawer';
+import { buildResourceTree, ResourceTreeNode } from './resourceTree';
+import { useLogsLink } from './useLogsLink';
 
 function EventLines(props: { events: PlanResourceEvent[] | undefined }) {
   if (!props.events?.length) return null;
@@ -56,107 +41,155 @@ function EventLines(props: { events: PlanResourceEvent[] | undefined }) {
   );
 }
 
-const objectColumns: TableColumn<PlanResourceObject>[] = [
-  {
-    title: 'Object',
-    render: object => (
-      <>
-        <Typography variant="body2">
-          <strong>{object.kind}</strong> {object.name}
-        </Typography>
-        <Typography variant="caption" color="textSecondary">
-          {object.namespace ?? 'cluster-scoped'}
-        </Typography>
-      </>
-    ),
-  },
-  {
-    title: 'State',
-    render: object =>
-      object.health ? (
-        <PassChip passed={object.health.healthy} label={object.state} />
-      ) : (
-        object.state
-      ),
-  },
-  {
-    title: 'Status',
-    render: object => (
-      <>
-        <Typography variant="body2">
-          {object.health?.message ?? object.detail ?? ''}
-        </Typography>
-        <Typography variant="caption" color="textSecondary">
-          {describeObject(object)}
-        </Typography>
-        {object.conditions
-          .filter(c => c.status !== 'True')
-          .map(c => (
-            <Typography
-              key={c.type}
-              variant="caption"
-              component="p"
-              color="textSecondary"
+/** The release's objects by owner, each opening its drawer; pods link to their logs. */
+function ResourceTree(props: { planId: string; resources: PlanResources }) {
+  const { planId, resources } = props;
+  const rows = buildResourceTree(resources);
+  const logsLink = useLogsLink();
+  const [open, setOpen] = useState<ResourceTreeNode | undefined>();
+  return (
+    <>
+      <Table size="small" aria-label="Resources of the release">
+        <TableHead>
+          <TableRow>
+            <TableCell>Object</TableCell>
+            <TableCell>State</TableCell>
+            <TableCell>Status</TableCell>
+            <TableCell />
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {rows.map(row => (
+            <TableRow
+              key={row.key}
+              data-testid={`resource-${row.kind}-${row.name}`}
             >
-              {c.type}={c.status}
-              {c.reason ? ` (${c.reason})` : ''}
-              {c.message ? `: ${c.message}` : ''}
-            </Typography>
+              <TableCell>
+                <Box pl={row.depth * 3} display="flex" alignItems="center">
+                  {row.depth > 0 && (
+                    <Typography
+                      component="span"
+                      color="textSecondary"
+                      style={{ marginRight: 4 }}
+                    >
+                      └
+                    </Typography>
+                  )}
+                  <Typography variant="body2" component="span">
+                    <strong>{row.kind}</strong> {row.name}
+                  </Typography>
+                </Box>
+                {row.object && !row.object.namespace && (
+                  <Typography variant="caption" color="textSecondary">
+                    cluster-scoped
+                  </Typography>
+                )}
+              </TableCell>
+              <TableCell>
+                {row.healthy === undefined ? (
+                  row.state
+                ) : (
+                  <PassChip passed={row.healthy} label={row.state} />
+                )}
+              </TableCell>
+              <TableCell>
+                <Typography variant="body2">{row.message}</Typography>
+                {row.detail && (
+                  <Typography variant="caption" color="textSecondary">
+                    {row.detail}
+                  </Typography>
+                )}
+                {row.object?.conditions
+                  .filter(c => c.status !== 'True')
+                  .map(c => (
+                    <Typography
+                      key={c.type}
+                      variant="caption"
+                      component="p"
+                      color="textSecondary"
+                    >
+                      {c.type}={c.status}
+                      {c.reason ? ` (${c.reason})` : ''}
+                      {c.message ? `: ${c.message}` : ''}
+                    </Typography>
+                  ))}
+                <EventLines events={row.events} />
+              </TableCell>
+              <TableCell align="right">
+                <Box
+                  display="flex"
+                  justifyContent="flex-end"
+                  style={{ gap: 4 }}
+                >
+                  {row.readable && (
+                    <Button
+                      size="small"
+                      onClick={() => setOpen(row)}
+                      aria-label={`Details of ${row.kind} ${row.name}`}
+                    >
+                      Details
+                    </Button>
+                  )}
+                  {row.pod && (
+                    <Link
+                      component={RouterLink}
+                      to={logsLink(
+                        planId,
+                        row.pod.name,
+                        (
+                          row.pod.containers.find(c => !c.init) ??
+                          row.pod.containers[0]
+                        )?.name,
+                      )}
+                      aria-label={`Logs of ${row.pod.name}`}
+                      style={{ alignSelf: 'center', marginLeft: 8 }}
+                    >
+                      Logs
+                    </Link>
+                  )}
+                </Box>
+              </TableCell>
+            </TableRow>
           ))}
-        <EventLines events={object.events} />
-      </>
-    ),
-  },
-];
-
-const podColumns: TableColumn<PlanPod>[] = [
-  {
-    title: 'Pod',
-    render: pod => (
-      <>
-        <Typography variant="body2">{pod.name}</Typography>
-        <Typography variant="caption" color="textSecondary">
-          {pod.workloads.join(', ')}
-          {pod.node ? ` · ${pod.node}` : ''}
-        </Typography>
-      </>
-    ),
-  },
-  {
-    title: 'Phase',
-    render: pod => <PassChip passed={pod.health.healthy} label={pod.phase} />,
-  },
-  { title: 'Ready', render: pod => (pod.ready ? 'yes' : 'no') },
-  { title: 'Restarts', field: 'restarts' },
-  {
-    title: 'Containers',
-    render: pod => (
-      <>
-        {pod.containers.map(c => (
-          <Typography key={c.name} variant="caption" component="p">
-            {c.init ? 'init ' : ''}
-            {c.name}: {c.state}
-            {c.reason ? ` (${c.reason})` : ''}
-            {c.restartCount ? `, ${c.restartCount} restart(s)` : ''}
+        </TableBody>
+      </Table>
+      {rows.every(row => !row.pod) && (
+        <Box p={1}>
+          <Typography variant="body2" color="textSecondary">
+            No pods: the release has no workloads, or they are scaled to zero.
           </Typography>
-        ))}
-        <EventLines events={pod.events} />
-      </>
-    ),
-  },
-];
+        </Box>
+      )}
+      <ResourceDrawer
+        planId={planId}
+        object={
+          open
+            ? {
+                kind: open.kind,
+                name: open.name,
+                ...(open.object && { apiVersion: open.object.apiVersion }),
+              }
+            : undefined
+        }
+        pod={open?.pod}
+        onClose={() => setOpen(undefined)}
+      />
+    </>
+  );
+}
 
 /** Props of {@link PlanResourcesCard}. */
 export interface PlanResourcesCardProps {
+  planId: string;
   resources?: PlanResources;
   loading: boolean;
   error?: Error;
   onRefresh: () => void;
 }
 
-/** The deployed release's objects and pods with live status and events. */
+/** The deployed release's objects as a tree by owner, with live status and events, each opening a drawer. */
 export function PlanResourcesCard(props: PlanResourcesCardProps) {
-  const { resources, loading, error, onRefresh } = props;
+  const { planId, resources, loading, error, onRefresh } = props;
   let body;
   if (error) {
     body = (
@@ -190,28 +223,7 @@ export function PlanResourcesCard(props: PlanResourcesCardProps) {
             {warning}
           </Alert>
         ))}
-        <Table<PlanResourceObject>
-          title={`Objects (${resources.objects.length})`}
-          columns={objectColumns}
-          data={resources.objects}
-          options={{ paging: false, search: false, padding: 'dense' }}
-        />
-        <Box mt={2}>
-          <Table<PlanPod>
-            title={`Pods (${resources.pods.length})`}
-            columns={podColumns}
-            data={resources.pods}
-            options={{ paging: false, search: false, padding: 'dense' }}
-            emptyContent={
-              <Box p={2}>
-                <Typography variant="body2" color="textSecondary">
-                  No pods: the release has no workloads, or they are scaled to
-                  zero.
-                </Typography>
-              </Box>
-            }
-          />
-        </Box>
+        <ResourceTree planId={planId} resources={resources} />
       </>
     );
   }
