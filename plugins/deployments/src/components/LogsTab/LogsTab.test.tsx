@@ -169,6 +169,95 @@ describe('LogsTab', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it('merges the logs of all pods of a workload: interleaved by time, prefixed, line numbers kept when searching', async () => {
+    const logs: Record<string, string> = {
+      'hello-abc':
+        '2026-12-02T04:00:00Z GET / 200\n2026-12-02T04:00:02Z error: boom\n',
+      'hello-def':
+        '2026-12-02T04:00:01Z GET /health 200\n2026-12-02T04:00:03Z GET / 200\n',
+    };
+    const api = fakeDeploymentsApi({
+      listPlanPods: async () => ({ items: pods }),
+      getPlanLogs: async (_id, query) => logs[query.pod] ?? '',
+    });
+    await renderDeployments(<LogsTab entityRef={PAYMENTS_API_REF} />, { api });
+    // One pod first, its lines as they come (with no time prefix asked).
+    expect(await screen.findByText('2 line(s)')).toBeInTheDocument();
+    fireEvent.change(await screen.findByTestId('logs-pod'), {
+      target: { value: '*workload:Deployment/hello' },
+    });
+    expect(
+      await screen.findByText('4 line(s) · 2 pod(s), interleaved by time'),
+    ).toBeInTheDocument();
+    for (const pod of ['hello-abc', 'hello-def']) {
+      expect(api.getPlanLogs).toHaveBeenCalledWith(draftPlan.id, {
+        pod,
+        container: 'hello',
+        previous: undefined,
+        tailLines: 500,
+        all: undefined,
+        timestamps: true,
+      });
+    }
+    const log = screen.getByRole('log', { name: 'Log lines' });
+    const rows = () =>
+      Array.from(log.querySelectorAll('[data-line]')).map(
+        row => row.textContent,
+      );
+    expect(rows()).toEqual([
+      '1hello-abc/helloGET / 200',
+      '2hello-def/helloGET /health 200',
+      '3hello-abc/helloerror: boom',
+      '4hello-def/helloGET / 200',
+    ]);
+    fireEvent.change(screen.getByTestId('logs-filter'), {
+      target: { value: 'GET /' },
+    });
+    expect(
+      await screen.findByText(
+        '3 of 4 line(s) shown · 2 pod(s), interleaved by time',
+      ),
+    ).toBeInTheDocument();
+    // The numbers are those of the whole log.
+    expect(rows().map(row => row!.match(/^\d+/)![0])).toEqual(['1', '2', '4']);
+  });
+
+  it('opens on the pod and container a link names, and reads at most five pods at once', async () => {
+    const many: PlanPod[] = Array.from({ length: 7 }, (_, i) => ({
+      ...pods[1],
+      name: `hello-${i}`,
+    }));
+    const api = fakeDeploymentsApi({
+      listPlanPods: async () => ({ items: [...pods, ...many] }),
+      getPlanLogs: async () => 'line\n',
+    });
+    await renderDeployments(<LogsTab entityRef={PAYMENTS_API_REF} />, {
+      api,
+      initialRouteEntries: [
+        `/?plan=${draftPlan.id}&pod=hello-def&container=hello`,
+      ],
+    });
+    await waitFor(() =>
+      expect(api.getPlanLogs).toHaveBeenCalledWith(
+        draftPlan.id,
+        expect.objectContaining({ pod: 'hello-def', container: 'hello' }),
+      ),
+    );
+    expect(api.getPlanLogs).not.toHaveBeenCalledWith(
+      draftPlan.id,
+      expect.objectContaining({ pod: 'hello-abc' }),
+    );
+    fireEvent.change(screen.getByTestId('logs-pod'), {
+      target: { value: '*all' },
+    });
+    expect(
+      await screen.findByText(/Showing the first 5 of 9 pods/),
+    ).toBeInTheDocument();
+    expect(
+      await screen.findByText('5 line(s) · 5 pod(s), interleaved by time'),
+    ).toBeInTheDocument();
+  });
+
   it('explains an empty release', async () => {
     await renderDeployments(<LogsTab entityRef={PAYMENTS_API_REF} />, {
       api: fakeDeploymentsApi(),

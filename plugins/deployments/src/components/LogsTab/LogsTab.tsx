@@ -1,7 +1,6 @@
 import {
   EmptyState,
   InfoCard,
-  LogViewer,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
@@ -14,14 +13,25 @@ import Switch from '@material-ui/core/Switch';
 import TextField from '@material-ui/core/TextField';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { deploymentsApiRef, PlanPod } from '../../api/DeploymentsApi';
 import { usePlans } from '../../hooks/usePlans';
 import { PlanPicker } from '../PlanTab/PlanPicker';
 import { usePlanSelection } from '../PlanTab/usePlanSelection';
 import { errorMessage } from '../shared';
+import {
+  filterLines,
+  LogLine,
+  mergeByTime,
+  numberLines,
+  parseTimedLines,
+  splitLines,
+  toText,
+} from './logLines';
 
 /** Props of {@link LogsTab}. */
 export interface LogsTabProps {
@@ -63,141 +73,243 @@ export function LogsTab(props: LogsTabProps) {
 
 /** Lines kept in the browser; older ones fall off while following. */
 const MAX_LINES = 10_000;
+/** Lines drawn at once; the rest is in the download. */
+const MAX_RENDERED = 2_000;
+/**
+ * Pods read together. Each followed pod is one log stream, and streams
+ * count against the user's cap on the server (5 unless configured).
+ */
+export const MAX_MERGED_PODS = 5;
 const TAIL_CHOICES = ['100', '500', '1000', 'all'] as const;
 type Tail = (typeof TAIL_CHOICES)[number];
+const ALL_PODS = '*all';
+const WORKLOAD_PREFIX = '*workload:';
 
-function keepLast(text: string): string {
-  let newlines = 0;
-  for (let i = text.length - 1; i >= 0; i--) {
-    if (text[i] === '\n' && ++newlines > MAX_LINES) return text.slice(i + 1);
+function keepLast<T>(lines: T[]): T[] {
+  return lines.length > MAX_LINES ? lines.slice(-MAX_LINES) : lines;
+}
+
+function mainContainer(pod: PlanPod | undefined): string {
+  return (pod?.containers.find(c => !c.init) ?? pod?.containers[0])?.name ?? '';
+}
+
+/** The pods a selection names: one pod, all, or those of a workload. */
+function podsOf(pods: PlanPod[], selection: string): PlanPod[] {
+  if (selection === ALL_PODS) return pods;
+  if (selection.startsWith(WORKLOAD_PREFIX)) {
+    const workload = selection.slice(WORKLOAD_PREFIX.length);
+    return pods.filter(p => p.workloads.includes(workload));
   }
-  return text;
+  return pods.filter(p => p.name === selection);
+}
+
+/** Appends complete lines of a followed stream; keeps the unfinished rest. */
+function takeLines(buffer: { rest: string }, chunk: string): string[] {
+  const text = buffer.rest + chunk;
+  const end = text.lastIndexOf('\n');
+  if (end < 0) {
+    buffer.rest = text;
+    return [];
+  }
+  buffer.rest = text.slice(end + 1);
+  return text.slice(0, end).split('\n');
 }
 
 function PlanLogs(props: { plan: ReleasePlan }) {
   const { plan } = props;
   const api = useApi(deploymentsApiRef);
+  const [params] = useSearchParams();
   const pods = useAsyncRetry(
     async () => (await api.listPlanPods(plan.id)).items,
     [api, plan.id],
   );
-  const [podName, setPodName] = useState('');
-  const [containerName, setContainerName] = useState('');
+  const [selection, setSelection] = useState(params.get('pod') ?? '');
+  const [containerName, setContainerName] = useState(
+    params.get('container') ?? '',
+  );
   const [previous, setPrevious] = useState(false);
   const [tail, setTail] = useState<Tail>('500');
   const [follow, setFollow] = useState(false);
   const [paused, setPaused] = useState(false);
   const [filter, setFilter] = useState('');
   const [inverse, setInverse] = useState(false);
-  const [text, setText] = useState('');
+  const [lines, setLines] = useState<LogLine[]>([]);
   const [state, setState] = useState<
     | { kind: 'idle' | 'loading' | 'following' | 'ended' }
     | { kind: 'failed'; message: string }
   >({ kind: 'idle' });
   const [reloads, setReloads] = useState(0);
-  const held = useRef('');
+  const held = useRef<LogLine[] | undefined>();
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
 
-  const pod: PlanPod | undefined = pods.value?.find(p => p.name === podName);
+  const merged =
+    selection === ALL_PODS || selection.startsWith(WORKLOAD_PREFIX);
+  const chosen = useMemo(
+    () => podsOf(pods.value ?? [], selection),
+    [pods.value, selection],
+  );
+  const readPods = chosen.slice(0, MAX_MERGED_PODS);
+  const pod: PlanPod | undefined = merged ? undefined : chosen[0];
   const container = pod?.containers.find(c => c.name === containerName);
+  const workloads = useMemo(
+    () => [...new Set((pods.value ?? []).flatMap(p => p.workloads))].sort(),
+    [pods.value],
+  );
+  const mergedContainers = useMemo(
+    () =>
+      [...new Set(readPods.flatMap(p => p.containers.map(c => c.name)))].sort(),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [chosen],
+  );
 
-  // Pick the first pod and its first regular container when nothing is chosen.
+  // Pick the first pod and its first regular container when nothing (or
+  // nothing that exists) is chosen.
   useEffect(() => {
-    const first = pods.value?.[0];
-    if (!first || pods.value?.some(p => p.name === podName)) return;
-    setPodName(first.name);
-    const main = first.containers.find(c => !c.init) ?? first.containers[0];
-    setContainerName(main?.name ?? '');
-  }, [pods.value, podName]);
+    const list = pods.value;
+    if (!list?.length) return;
+    if (podsOf(list, selection).length > 0) {
+      const only = podsOf(list, selection)[0];
+      if (
+        selection !== ALL_PODS &&
+        !selection.startsWith(WORKLOAD_PREFIX) &&
+        !only.containers.some(c => c.name === containerName)
+      ) {
+        setContainerName(mainContainer(only));
+      }
+      return;
+    }
+    setSelection(list[0].name);
+    setContainerName(mainContainer(list[0]));
+  }, [pods.value, selection, containerName]);
 
-  const canPrevious = Boolean(container?.hasPrevious);
+  const canPrevious = !merged && Boolean(container?.hasPrevious);
   const usePrevious = previous && canPrevious;
+  const readKey = readPods.map(p => `${p.name}/${containerName}`).join(',');
 
   useEffect(() => {
-    if (!podName || !containerName) return undefined;
+    if (readPods.length === 0 || (!merged && !containerName)) {
+      return undefined;
+    }
     const controller = new AbortController();
-    const query = {
-      pod: podName,
-      container: containerName,
-      previous: usePrevious || undefined,
-      tailLines: tail === 'all' ? undefined : Number(tail),
-      all: tail === 'all' || undefined,
-    };
-    setText('');
-    held.current = '';
-    const read = async () => {
-      if (follow && !usePrevious) {
-        setState({ kind: 'following' });
-        let received = '';
-        for await (const chunk of api.followPlanLogs(
-          plan.id,
-          query,
-          controller.signal,
-        )) {
-          received = keepLast(received + chunk);
-          if (pausedRef.current) {
-            held.current = received;
-          } else {
-            setText(received);
-          }
-        }
-        if (!controller.signal.aborted) {
-          setText(received);
-          setState({ kind: 'ended' });
-        }
+    const sources = readPods.map(p => {
+      const name =
+        merged && !p.containers.some(c => c.name === containerName)
+          ? mainContainer(p)
+          : containerName;
+      return {
+        source: `${p.name}/${name}`,
+        query: {
+          pod: p.name,
+          container: name,
+          previous: usePrevious || undefined,
+          tailLines: tail === 'all' ? undefined : Number(tail),
+          all: tail === 'all' || undefined,
+          ...(merged && { timestamps: true }),
+        },
+      };
+    });
+    setLines([]);
+    held.current = undefined;
+    let shown: LogLine[] = [];
+    const show = (next: LogLine[]) => {
+      shown = keepLast(next);
+      if (pausedRef.current) {
+        held.current = shown;
       } else {
-        setState({ kind: 'loading' });
-        const log = await api.getPlanLogs(plan.id, query);
-        if (!controller.signal.aborted) {
-          setText(keepLast(log));
-          setState({ kind: 'idle' });
-        }
+        setLines(shown);
       }
     };
-    read().catch(error => {
+    const readOnce = async () => {
+      setState({ kind: 'loading' });
+      const texts = await Promise.all(
+        sources.map(({ query }) => api.getPlanLogs(plan.id, query)),
+      );
+      if (controller.signal.aborted) return;
+      setLines(
+        keepLast(
+          merged
+            ? mergeByTime(
+                texts.map((text, i) =>
+                  parseTimedLines(text, sources[i].source),
+                ),
+              )
+            : numberLines(splitLines(text0(texts))),
+        ),
+      );
+      setState({ kind: 'idle' });
+    };
+    const followAll = async () => {
+      setState({ kind: 'following' });
+      let count = 0;
+      await Promise.all(
+        sources.map(async ({ source, query }) => {
+          const buffer = { rest: '' };
+          for await (const chunk of api.followPlanLogs(
+            plan.id,
+            query,
+            controller.signal,
+          )) {
+            const fresh: LogLine[] = [];
+            for (const line of takeLines(buffer, chunk)) {
+              count += 1;
+              if (merged) {
+                const [timed] = parseTimedLines(line, source);
+                fresh.push({ n: count, text: timed.text, source });
+              } else {
+                fresh.push({ n: count, text: line });
+              }
+            }
+            if (fresh.length > 0) show([...shown, ...fresh]);
+          }
+          if (buffer.rest) {
+            count += 1;
+            show([
+              ...shown,
+              merged
+                ? { n: count, source, text: buffer.rest }
+                : { n: count, text: buffer.rest },
+            ]);
+          }
+        }),
+      );
+      if (!controller.signal.aborted) {
+        setLines(shown);
+        setState({ kind: 'ended' });
+      }
+    };
+    (follow && !usePrevious ? followAll() : readOnce()).catch(error => {
       if (controller.signal.aborted) return;
       setState({ kind: 'failed', message: errorMessage(error) });
     });
     return () => controller.abort();
-  }, [
-    api,
-    plan.id,
-    podName,
-    containerName,
-    usePrevious,
-    tail,
-    follow,
-    reloads,
-  ]);
+    // readKey names the pods and containers read.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, plan.id, readKey, merged, usePrevious, tail, follow, reloads]);
 
   // Resuming shows what arrived while paused.
   useEffect(() => {
     if (!paused && held.current) {
-      setText(held.current);
-      held.current = '';
+      setLines(held.current);
+      held.current = undefined;
     }
   }, [paused]);
 
-  const shown = useMemo(() => {
-    if (!filter) return text;
-    const needle = filter.toLocaleLowerCase();
-    return text
-      .split('\n')
-      .filter(line => line.toLocaleLowerCase().includes(needle) !== inverse)
-      .join('\n');
-  }, [text, filter, inverse]);
-  const lineCount = text ? text.replace(/\n$/, '').split('\n').length : 0;
-  const shownCount = shown ? shown.replace(/\n$/, '').split('\n').length : 0;
+  const shownLines = useMemo(
+    () => filterLines(lines, filter, inverse),
+    [lines, filter, inverse],
+  );
+  const lineCount = lines.length;
+  const shownCount = shownLines.length;
 
   const download = () => {
-    const blob = new Blob([text], { type: 'text/plain' });
+    const blob = new Blob([toText(lines)], { type: 'text/plain' });
     const url = URL.createObjectURL(blob);
     const link = document.createElement('a');
     link.href = url;
-    link.download = `${podName}-${containerName}${
-      usePrevious ? '-previous' : ''
-    }.log`;
+    link.download = merged
+      ? `${plan.releaseName}-${readPods.length}-pods.log`
+      : `${selection}-${containerName}${usePrevious ? '-previous' : ''}.log`;
     link.click();
     URL.revokeObjectURL(url);
   };
@@ -235,17 +347,32 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           label="Pod"
           select
           SelectProps={{ native: true }}
-          value={podName}
+          value={selection}
           onChange={e => {
-            setPodName(e.target.value);
-            const next = pods.value?.find(p => p.name === e.target.value);
-            const main =
-              next?.containers.find(c => !c.init) ?? next?.containers[0];
-            setContainerName(main?.name ?? '');
+            const next = e.target.value;
+            setSelection(next);
+            const first = podsOf(pods.value ?? [], next)[0];
+            setContainerName(
+              next === ALL_PODS || next.startsWith(WORKLOAD_PREFIX)
+                ? ''
+                : mainContainer(first),
+            );
           }}
           margin="dense"
           inputProps={{ 'data-testid': 'logs-pod' }}
         >
+          {pods.value.length > 1 && (
+            <option value={ALL_PODS}>
+              All pods ({pods.value.length}), merged
+            </option>
+          )}
+          {workloads.map(workload => (
+            <option key={workload} value={`${WORKLOAD_PREFIX}${workload}`}>
+              All pods of {workload} (
+              {pods.value!.filter(p => p.workloads.includes(workload)).length}
+              ), merged
+            </option>
+          ))}
           {pods.value.map(p => (
             <option key={p.name} value={p.name}>
               {p.name} ({p.phase}
@@ -263,6 +390,13 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           margin="dense"
           inputProps={{ 'data-testid': 'logs-container' }}
         >
+          {merged && <option value="">each pod's main container</option>}
+          {merged &&
+            mergedContainers.map(name => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
           {pod?.containers.map(c => (
             <option key={c.name} value={c.name}>
               {c.init ? 'init: ' : ''}
@@ -273,7 +407,7 @@ function PlanLogs(props: { plan: ReleasePlan }) {
         </TextField>
         <TextField
           id="deployments-logs-tail"
-          label="Lines"
+          label={merged ? 'Lines per pod' : 'Lines'}
           select
           SelectProps={{ native: true }}
           value={tail}
@@ -291,7 +425,7 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           title={
             canPrevious
               ? 'The log of the instance before the last restart'
-              : 'The container has not restarted: there is no previous instance'
+              : 'The container has not restarted (or several pods are shown): there is no previous instance to read'
           }
         >
           <FormControlLabel
@@ -340,14 +474,14 @@ function PlanLogs(props: { plan: ReleasePlan }) {
             Refresh
           </Button>
         )}
-        <Button size="small" onClick={download} disabled={!text}>
+        <Button size="small" onClick={download} disabled={lineCount === 0}>
           Download
         </Button>
       </Box>
       <Box display="flex" alignItems="center" style={{ gap: 12 }}>
         <TextField
           id="deployments-logs-filter"
-          label="Filter lines"
+          label="Search lines"
           value={filter}
           onChange={e => setFilter(e.target.value)}
           margin="dense"
@@ -364,6 +498,13 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           label="Hide matching lines"
         />
       </Box>
+      {merged && chosen.length > readPods.length && (
+        <Alert severity="info" style={{ marginTop: 8 }}>
+          Showing the first {readPods.length} of {chosen.length} pods: each
+          followed pod is one log stream, and streams per user are limited. Pick
+          one pod to read the others.
+        </Alert>
+      )}
       {state.kind === 'failed' && (
         <Alert severity="error" style={{ marginTop: 8 }}>
           Could not read the log: {state.message}
@@ -383,10 +524,13 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           (filter
             ? `${shownCount} of ${lineCount} line(s) shown`
             : `${lineCount} line(s)`)}
+        {merged &&
+          state.kind !== 'loading' &&
+          ` · ${readPods.length} pod(s), interleaved by time`}
       </Typography>
       <Box height={480} mt={1} data-testid="logs-viewer">
-        {text ? (
-          <LogViewer text={shown} />
+        {lineCount > 0 ? (
+          <LogLines lines={shownLines} highlight={inverse ? '' : filter} />
         ) : (
           state.kind !== 'loading' &&
           state.kind !== 'failed' && (
@@ -399,5 +543,92 @@ function PlanLogs(props: { plan: ReleasePlan }) {
         )}
       </Box>
     </InfoCard>
+  );
+}
+
+function text0(texts: string[]): string {
+  return texts[0] ?? '';
+}
+
+const useLineStyles = makeStyles(theme => ({
+  root: {
+    height: '100%',
+    overflow: 'auto',
+    fontFamily: 'monospace',
+    fontSize: 12,
+    background: theme.palette.background.default,
+    padding: theme.spacing(0.5, 0),
+  },
+  line: { display: 'flex', whiteSpace: 'pre-wrap', wordBreak: 'break-all' },
+  number: {
+    flex: '0 0 auto',
+    minWidth: 56,
+    paddingRight: theme.spacing(1),
+    textAlign: 'right',
+    color: theme.palette.text.secondary,
+    userSelect: 'none',
+  },
+  source: {
+    flex: '0 0 auto',
+    paddingRight: theme.spacing(1),
+    color: theme.palette.primary.main,
+  },
+  mark: { background: theme.palette.warning.light, color: 'inherit' },
+}));
+
+/** Splits a text around a case-insensitive needle, for highlighting. */
+function marked(text: string, needle: string, className: string) {
+  if (!needle) return text;
+  const lower = text.toLocaleLowerCase();
+  const wanted = needle.toLocaleLowerCase();
+  const parts: Array<string | JSX.Element> = [];
+  let from = 0;
+  for (
+    let at = lower.indexOf(wanted);
+    at >= 0;
+    at = lower.indexOf(wanted, at + wanted.length)
+  ) {
+    parts.push(text.slice(from, at));
+    parts.push(
+      <mark key={at} className={className}>
+        {text.slice(at, at + wanted.length)}
+      </mark>,
+    );
+    from = at + wanted.length;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
+/**
+ * Log lines with their numbers in the whole log (kept when filtered) and,
+ * when merged, the pod and container each came from.
+ */
+function LogLines(props: { lines: LogLine[]; highlight: string }) {
+  const classes = useLineStyles();
+  const { lines, highlight } = props;
+  const drawn =
+    lines.length > MAX_RENDERED ? lines.slice(-MAX_RENDERED) : lines;
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [lines]);
+  return (
+    <div className={classes.root} role="log" aria-label="Log lines">
+      {drawn.length < lines.length && (
+        <Typography variant="caption" color="textSecondary" component="p">
+          The first {lines.length - drawn.length} matching line(s) are not
+          drawn; download the log to read them.
+        </Typography>
+      )}
+      {drawn.map(line => (
+        <div key={line.n} className={classes.line} data-line={line.n}>
+          <span className={classes.number}>{line.n}</span>
+          {line.source && <span className={classes.source}>{line.source}</span>}
+          <span>{marked(line.text, highlight, classes.mark)}</span>
+        </div>
+      ))}
+      <div ref={end} />
+    </div>
   );
 }
