@@ -21,4 +21,14 @@ describe('deployments plugin (new frontend system)', () => {
       await screen.findByText(/All deployments healthy/),
     ).toBeInTheDocument();
   });
+  it('opens /deployments on Operations', async () => {
+    renderTestApp({
+      features: [plugin],
+      initialRouteEntries: ['/deployments'],
+      apis: [[deploymentsApiRef, fakeDeploymentsApi()], mockApis.permission()],
+    });
+    expect(
+      await screen.findByText('No operations yet', {}, { timeout: 30_000 }),
+    ).toBeInTheDocument();
+  });
 });

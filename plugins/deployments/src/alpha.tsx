@@ -12,6 +12,7 @@ import { deploymentsApiRef } from './api/DeploymentsApi';
 import { DeploymentsClient } from './api/DeploymentsClient';
 import { rootRouteRef as legacyRootRouteRef } from './routes';
 import {
+  entityDeploymentsCard,
   entityDryRunContent,
   entityLogsContent,
   entityPlanContent,
@@ -31,7 +32,10 @@ const deploymentsApi = ApiBlueprint.make({
     }),
 });
 
-/** The page; its tabs are the sub-pages below, in this order. */
+/**
+ * The page; its tabs are the sub-pages in the order the plugin lists them,
+ * and `/deployments` opens the first: Operations, what most people come for.
+ */
 const deploymentsPage = PageBlueprint.make({
   params: {
     path: '/deployments',
@@ -144,15 +148,16 @@ export default createFrontendPlugin({
   extensions: [
     deploymentsApi,
     deploymentsPage,
+    operationsSubPage,
     keyringSubPage,
     targetsSubPage,
     chartsSubPage,
     profilesSubPage,
-    operationsSubPage,
     auditSubPage,
     entityPlanContent,
     entityDryRunContent,
     entityLogsContent,
+    entityDeploymentsCard,
   ],
   routes: { root: rootRouteRef },
 });

@@ -26,6 +26,7 @@ export {
   type DeploymentsStatusBannerProps,
 } from './components/StatusBanner';
 export {
+  EntityDeploymentsCard,
   EntityDeploymentsDryRunContent,
   EntityDeploymentsLogsContent,
   EntityDeploymentsPlanContent,

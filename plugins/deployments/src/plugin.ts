@@ -1,5 +1,6 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
@@ -84,5 +85,23 @@ export const EntityDeploymentsLogsContent = deploymentsPlugin.provide(
     component: () =>
       import('./components/PlanTab/EntityTabs').then(m => m.EntityLogsContent),
     mountPoint: entityLogsRouteRef,
+  }),
+);
+
+/**
+ * The Overview card of a catalog entity's deployments (plans by target with
+ * sync, health, last apply and pending approvals), for apps on the legacy
+ * frontend system; place it in the entity's overview grid.
+ * @public
+ */
+export const EntityDeploymentsCard = deploymentsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDeploymentsCard',
+    component: {
+      lazy: () =>
+        import('./components/DeploymentsCard').then(
+          m => m.EntityDeploymentsCard,
+        ),
+    },
   }),
 );

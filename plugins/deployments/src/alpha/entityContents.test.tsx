@@ -8,11 +8,15 @@ import {
   renderInTestApp,
 } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { screen } from '@testing-library/react';
 import { deploymentsApiRef } from '../api/DeploymentsApi';
 import { fakeDeploymentsApi } from '../__testUtils__/fakeDeploymentsApi';
 import {
+  entityDeploymentsCard,
   entityDryRunContent,
   entityLogsContent,
   entityPlanContent,
@@ -29,7 +33,7 @@ describe('deployment entity tabs', () => {
   // Widened to the common definition type: the three tabs differ in their
   // literal names, which a single generic tester call cannot unify.
   const tabs: Array<[ExtensionDefinition, string, string]> = [
-    [entityPlanContent, 'Plan', 'deployments'],
+    [entityPlanContent, 'Deployments', 'deployments'],
     [entityDryRunContent, 'Dry-run', 'dry-run'],
     [entityLogsContent, 'Logs', 'logs'],
   ];
@@ -67,5 +71,21 @@ describe('deployment entity tabs', () => {
     expect(api.listPlans).toHaveBeenCalledWith(
       expect.objectContaining({ entityRef: 'component:default/payments-api' }),
     );
+  });
+  it('puts a deployments card on the Overview of components', async () => {
+    const api = fakeDeploymentsApi({
+      listPlans: async () => ({ items: [], totalCount: 0 }),
+    });
+    const tester = createExtensionTester(entityDeploymentsCard);
+    const applies = tester.get(EntityCardBlueprint.dataRefs.filterFunction);
+    expect(applies?.(entity)).toBe(true);
+    expect(applies?.({ ...entity, kind: 'API' })).toBe(false);
+    renderInTestApp(
+      <EntityProvider entity={entity}>{tester.reactElement()}</EntityProvider>,
+      { apis: [[deploymentsApiRef, api], mockApis.permission()] },
+    );
+    expect(
+      await screen.findByText('Not deployed through the portal yet'),
+    ).toBeInTheDocument();
   });
 });

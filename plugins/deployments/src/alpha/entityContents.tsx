@@ -1,13 +1,20 @@
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 
 // The deployment tabs of a Component's page; each loads its code on first use.
 
-/** The Plan tab: release plans, gates, operations, resources and history. */
+/**
+ * The Deployments tab: release plans, gates, operations, resources and
+ * history. Named for what it holds; the extension keeps its id (`plan`) so
+ * app configuration that names it still applies.
+ */
 export const entityPlanContent = EntityContentBlueprint.make({
   name: 'plan',
   params: {
     path: 'deployments',
-    title: 'Plan',
+    title: 'Deployments',
     filter: 'kind:component',
     loader: () =>
       import('../components/PlanTab/EntityTabs').then(m => (
@@ -40,6 +47,18 @@ export const entityLogsContent = EntityContentBlueprint.make({
     loader: () =>
       import('../components/PlanTab/EntityTabs').then(m => (
         <m.EntityLogsContent />
+      )),
+  },
+});
+
+/** An Overview card: each release plan by target with sync, health, last apply and pending approvals. */
+export const entityDeploymentsCard = EntityCardBlueprint.make({
+  name: 'deployments',
+  params: {
+    filter: { kind: 'component' },
+    loader: () =>
+      import('../components/DeploymentsCard').then(m => (
+        <m.EntityDeploymentsCard />
       )),
   },
 });

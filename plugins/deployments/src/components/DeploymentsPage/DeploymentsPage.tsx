@@ -28,7 +28,8 @@ export function DeploymentsSubPage(props: { children: ReactNode }) {
 
 /**
  * The deployments admin page for apps on the legacy frontend system:
- * keyring, targets, charts, profiles, operations and the audit trail as tabs.
+ * operations (where it opens), keyring, targets, charts, profiles and the
+ * audit trail as tabs.
  * @public
  */
 export function DeploymentsPage() {
@@ -39,6 +40,13 @@ export function DeploymentsPage() {
         subtitle="Keyring, targets, charts and operations for audited Helm releases"
       />
       <TabbedLayout>
+        {/* The first tab is where /deployments opens. */}
+        <TabbedLayout.Route path="/operations" title="Operations">
+          <>
+            <DeploymentsStatusBanner />
+            <OperationsPage />
+          </>
+        </TabbedLayout.Route>
         <TabbedLayout.Route path="/keyring" title="Keyring">
           <>
             <DeploymentsStatusBanner />
@@ -61,12 +69,6 @@ export function DeploymentsPage() {
           <>
             <DeploymentsStatusBanner />
             <ProfilesPage />
-          </>
-        </TabbedLayout.Route>
-        <TabbedLayout.Route path="/operations" title="Operations">
-          <>
-            <DeploymentsStatusBanner />
-            <OperationsPage />
           </>
         </TabbedLayout.Route>
         <TabbedLayout.Route path="/audit" title="Audit trail">

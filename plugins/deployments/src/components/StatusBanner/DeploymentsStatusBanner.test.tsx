@@ -90,6 +90,13 @@ describe('DeploymentsStatusBanner', () => {
         'Warning: 1 target unreachable (prod-eu), 1 release failed (payments), 1 release pending (storefront)',
       ),
     ).toBeInTheDocument();
+    // Each release links to the plan it is about.
+    const links = screen.getAllByTestId('banner-plan-link');
+    expect(links.map(link => link.getAttribute('href'))).toEqual([
+      '/catalog/default/component/payments-api/deployments?plan=p1',
+      '/catalog/default/component/storefront-web/deployments?plan=p2',
+    ]);
+    expect(links[0]).toHaveTextContent(/^Failed: payments in prod-eu\/team-a/);
   });
 
   it('says all is healthy in one unobtrusive line, or nothing', async () => {

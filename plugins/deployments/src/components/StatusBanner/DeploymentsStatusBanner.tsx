@@ -15,6 +15,7 @@ import {
   errorStatus,
   formatTime,
   useDeploymentsChanged,
+  usePlanLink,
 } from '../shared';
 
 /**
@@ -48,6 +49,7 @@ export function DeploymentsStatusBanner(props: DeploymentsStatusBannerProps) {
   const api = useApi(deploymentsApiRef);
   const defaultKeyringLink = useKeyringLink();
   const keyringLink = props.keyringLink ?? defaultKeyringLink;
+  const planLink = usePlanLink();
   const [state, setState] = useState<BannerState>({ kind: 'loading' });
   const mounted = useRef(true);
 
@@ -136,7 +138,7 @@ export function DeploymentsStatusBanner(props: DeploymentsStatusBannerProps) {
       </Box>
     );
   }
-  const problems = describeProblems(health);
+  const problems = describeProblems(health, planLink);
   if (problems.length > 0) {
     return (
       <Box mb={2} data-testid="deployments-status-banner">
@@ -147,8 +149,14 @@ export function DeploymentsStatusBanner(props: DeploymentsStatusBannerProps) {
           <Box display="flex" flexDirection="column">
             {problems.flatMap(p =>
               p.lines.map(line => (
-                <Typography key={line} variant="body2">
-                  {line}
+                <Typography key={line.text} variant="body2">
+                  {line.href ? (
+                    <Link to={line.href} data-testid="banner-plan-link">
+                      {line.text}
+                    </Link>
+                  ) : (
+                    line.text
+                  )}
                 </Typography>
               )),
             )}
@@ -203,8 +211,21 @@ function releaseLine(release: DeploymentsReleaseAttention): string {
   )}`;
 }
 
-function describeProblems(health: DeploymentsHealth) {
-  const problems: Array<{ headline: string; lines: string[] }> = [];
+/** One line of the banner; a release's line links to its plan. */
+type ProblemLine = { text: string; href?: string };
+
+function describeProblems(
+  health: DeploymentsHealth,
+  planLink: (entityRef: string, planId: string) => string | undefined,
+) {
+  const problems: Array<{ headline: string; lines: ProblemLine[] }> = [];
+  const releaseEntry = (
+    prefix: string,
+    release: DeploymentsReleaseAttention,
+  ) => ({
+    text: `${prefix}: ${releaseLine(release)}`,
+    href: planLink(release.entityRef, release.planId),
+  });
   const { unreachable } = health.targets;
   if (unreachable.length > 0) {
     problems.push({
@@ -213,10 +234,11 @@ function describeProblems(health: DeploymentsHealth) {
         'target',
         'targets',
       )} unreachable (${unreachable.map(t => t.name).join(', ')})`,
-      lines: unreachable.map(
-        t =>
-          `Target ${t.name}: ${t.error} (checked ${formatTime(t.checkedAt)})`,
-      ),
+      lines: unreachable.map(t => ({
+        text: `Target ${t.name}: ${t.error} (checked ${formatTime(
+          t.checkedAt,
+        )})`,
+      })),
     });
   }
   const { failed, pending } = health.releases;
@@ -227,7 +249,7 @@ function describeProblems(health: DeploymentsHealth) {
         'release',
         'releases',
       )} failed (${failed.map(r => r.releaseName).join(', ')})`,
-      lines: failed.map(r => `Failed: ${releaseLine(r)}`),
+      lines: failed.map(r => releaseEntry('Failed', r)),
     });
   }
   if (pending.length > 0) {
@@ -237,7 +259,7 @@ function describeProblems(health: DeploymentsHealth) {
         'release',
         'releases',
       )} pending (${pending.map(r => r.releaseName).join(', ')})`,
-      lines: pending.map(r => `Pending: ${releaseLine(r)}`),
+      lines: pending.map(r => releaseEntry('Pending', r)),
     });
   }
   return problems;

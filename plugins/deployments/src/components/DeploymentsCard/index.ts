@@ -1,0 +1,1 @@
+export { EntityDeploymentsCard } from './EntityDeploymentsCard';
