@@ -22,7 +22,7 @@ import { deploymentsApiRef } from '../../api/DeploymentsApi';
 import {
   ConfirmDialog,
   errorMessage,
-  formatTime,
+  RelativeTime,
   notifyDeploymentsChanged,
   PermissionButton,
   PermissionIconButton,
@@ -81,7 +81,7 @@ function columns(
       render: chart => (
         <>
           <Typography variant="body2">
-            {formatTime(chart.registeredAt)}
+            <RelativeTime at={chart.registeredAt} />
           </Typography>
           <Typography variant="caption" color="textSecondary">
             {chart.registeredBy}

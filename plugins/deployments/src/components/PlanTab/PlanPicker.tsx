@@ -1,5 +1,6 @@
 import { ReleasePlan } from '@kubedeploy/plugin-deployments-common';
 import TextField from '@material-ui/core/TextField';
+import { planStatusLabel } from './PlanStatusChip';
 
 /** Props of {@link PlanPicker}. */
 export interface PlanPickerProps {
@@ -27,7 +28,8 @@ export function PlanPicker(props: PlanPickerProps) {
     >
       {plans.map(plan => (
         <option key={plan.id} value={plan.id}>
-          {plan.releaseName} → {plan.target}/{plan.namespace} ({plan.status})
+          {plan.releaseName} → {plan.target}/{plan.namespace} (
+          {planStatusLabel(plan.status)})
         </option>
       ))}
     </TextField>

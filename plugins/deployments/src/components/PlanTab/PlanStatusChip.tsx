@@ -49,6 +49,11 @@ const OPERATION_STATUS: Record<OperationStatus, Tone> = {
   interrupted: 'warning',
 };
 
+/** A plan status in words ('preflight-passed' → 'preflight passed'). */
+export function planStatusLabel(status: ReleasePlanStatus): string {
+  return PLAN_STATUS[status]?.label ?? status;
+}
+
 /** Where a release plan stands, as a coloured chip. */
 export function PlanStatusChip(props: { status: ReleasePlanStatus }) {
   const classes = useStyles();

@@ -13,7 +13,7 @@ import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
 import { usePlans } from '../../hooks/usePlans';
-import { formatTime, PermissionButton } from '../shared';
+import { PermissionButton, RelativeTime } from '../shared';
 import { PlanDetails } from './PlanDetails';
 import { PlanDialog } from './PlanDialog';
 import { PlanStatusChip } from './PlanStatusChip';
@@ -59,16 +59,21 @@ const columns: TableColumn<ReleasePlan>[] = [
   },
   {
     title: 'Last change',
-    render: plan => (
-      <>
-        <Typography variant="body2">
-          {formatTime(plan.statusChangedAt)}
-        </Typography>
-        <Typography variant="caption" color="textSecondary">
-          {plan.statusChangedBy}
-        </Typography>
-      </>
-    ),
+    render: plan => {
+      // An edit is a change too, not only an operation.
+      const edited =
+        Date.parse(plan.updatedAt) > Date.parse(plan.statusChangedAt);
+      return (
+        <>
+          <Typography variant="body2">
+            <RelativeTime at={edited ? plan.updatedAt : plan.statusChangedAt} />
+          </Typography>
+          <Typography variant="caption" color="textSecondary">
+            {edited ? plan.updatedBy : plan.statusChangedBy}
+          </Typography>
+        </>
+      );
+    },
   },
 ];
 

@@ -24,7 +24,7 @@ import { deploymentsApiRef } from '../../api/DeploymentsApi';
 import {
   ConfirmDialog,
   errorMessage,
-  formatTime,
+  RelativeTime,
   notifyDeploymentsChanged,
   PermissionButton,
   PermissionIconButton,
@@ -124,7 +124,9 @@ export function ProfilesPage() {
       title: 'Updated',
       render: p => (
         <>
-          <Typography variant="body2">{formatTime(p.updatedAt)}</Typography>
+          <Typography variant="body2">
+            <RelativeTime at={p.updatedAt} />
+          </Typography>
           <Typography variant="caption" color="textSecondary">
             {p.updatedBy}
           </Typography>
