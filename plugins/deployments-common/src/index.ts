@@ -6,6 +6,7 @@
 
 export * from './permissions';
 export * from './validation';
+export * from './valuesHelp';
 export * from './health';
 export * from './keyring';
 export * from './targets';

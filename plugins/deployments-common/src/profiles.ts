@@ -65,7 +65,10 @@ export interface ValuesProfileInput {
 export interface ValuesViolation {
   /** JSON pointer-like path, e.g. `/image/tag` (empty for the root). */
   path: string;
+  /** What the field expects, e.g. 'must be one of "a", "b" (allowed values)'. */
   message: string;
+  /** The field's title from the chart's schema, or its key. */
+  title?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
+  formatViolation,
   ValuesProfile,
   ValuesProfileInput,
   ValuesProfileRevision,
@@ -296,7 +297,7 @@ export class ProfileService {
         `The values of profile "${current.name}" do not match ${to.name} ${
           to.version
         }'s values.schema.json: ${report.violations
-          .map(v => `${v.path || '/'} ${v.message}`)
+          .map(formatViolation)
           .join('; ')}`,
       );
     }
@@ -455,7 +456,7 @@ export class ProfileService {
     if (violations.length > 0) {
       throw new InputError(
         `The values do not match the chart's values.schema.json: ${violations
-          .map(v => `${v.path || '/'} ${v.message}`)
+          .map(formatViolation)
           .join('; ')}`,
       );
     }

@@ -123,10 +123,15 @@ describe.each(databases.eachSupportedId())('profiles API (%p)', databaseId => {
       .send({ values: { replicaCount: 50, image: { tag: '' } } });
     expect(validate.body.violations).toEqual(
       expect.arrayContaining([
-        { path: '/replicaCount', message: 'must be <= 10' },
+        {
+          path: '/replicaCount',
+          title: 'Replicas',
+          message: 'must be at most 10',
+        },
         {
           path: '/image/tag',
-          message: 'must NOT have fewer than 1 characters',
+          title: 'Tag',
+          message: 'must be at least 1 character(s) long',
         },
       ]),
     );

@@ -48,9 +48,31 @@ describe('validateValues', () => {
     expect(byPath['/env/1/name']).toBe('is required');
   });
 
+  it('reads like help: the field’s title, what it expects and the allowed values, once per field', () => {
+    const violations = validateValues(schema, defaults, {
+      replicaCount: 'three',
+      logLevel: 7,
+      service: { port: 70000 },
+      debug: 'yes',
+    });
+    const byPath = Object.fromEntries(violations.map(v => [v.path, v]));
+    expect(byPath['/replicaCount']).toEqual({
+      path: '/replicaCount',
+      title: schema.properties.replicaCount.title ?? 'replicaCount',
+      message: 'must be a whole number',
+    });
+    expect(byPath['/debug'].message).toBe('must be true or false');
+    expect(byPath['/service/port'].message).toMatch(/^must be at most \d+$/);
+    // A number where a level is expected is wrong twice (type and enum): said once.
+    expect(violations.filter(v => v.path === '/logLevel')).toHaveLength(1);
+    expect(byPath['/logLevel'].message).toMatch(
+      /^must be (text|one of "debug", "info", "warn", "error" \(allowed values\))$/,
+    );
+  });
+
   it('reports a required key removed with null', () => {
     expect(validateValues(schema, defaults, { greeting: null })).toEqual([
-      { path: '/greeting', message: 'is required' },
+      { path: '/greeting', title: 'Greeting', message: 'is required' },
     ]);
   });
 
@@ -63,7 +85,11 @@ describe('validateValues', () => {
       },
     };
     expect(validateValues(modern, {}, { ports: ['x'] })).toEqual([
-      { path: '/ports/0', message: 'must be integer' },
+      {
+        path: '/ports/0',
+        title: 'ports item 1',
+        message: 'must be a whole number',
+      },
     ]);
     const remote = { $ref: 'https://example.invalid/schema.json' };
     expect(() => validateValues(remote, {}, {})).toThrow(/cannot be used/);
@@ -90,7 +116,11 @@ describe('validateValues with hostile schema patterns', () => {
     );
     expect(performance.now() - start).toBeLessThan(1000);
     expect(violations).toEqual([
-      { path: '/name', message: 'must match pattern "^(a+)+$"' },
+      {
+        path: '/name',
+        title: 'name',
+        message: 'must match the pattern ^(a+)+$',
+      },
     ]);
     expect(validateValues(testSchema, {}, { name: 'a'.repeat(40) })).toEqual(
       [],

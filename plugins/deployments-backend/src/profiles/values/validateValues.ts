@@ -3,6 +3,9 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import {
+  explainSchemaError,
+  explainsBetter,
+  fieldTitle,
   SCHEMA_REGEX_LIMITS,
   ValuesViolation,
 } from '@kubedeploy/plugin-deployments-common';
@@ -13,7 +16,7 @@ import {
   PatternMatchCostError,
   SchemaRegexEngine,
 } from '../../charts/schema/schemaRegex';
-import { formatPointer } from './jsonPointer';
+import { formatPointer, parsePointer } from './jsonPointer';
 import { Values } from './parseValuesYaml';
 
 /**
@@ -112,7 +115,38 @@ export function validateValues(
     }
     throw error;
   }
-  return (validate.errors ?? []).map(describe);
+  return oncePerField(schema, validate.errors ?? []);
+}
+
+/**
+ * One violation per field, the one that says most (required, unknown key,
+ * wrong type, allowed values, then the rest), with the field's title.
+ */
+function oncePerField(
+  schema: Record<string, unknown>,
+  errors: ErrorObject[],
+): ValuesViolation[] {
+  const byPath = new Map<
+    string,
+    { keyword: string; violation: ValuesViolation }
+  >();
+  for (const error of errors) {
+    const violation = describe(error);
+    const seen = byPath.get(violation.path);
+    if (!seen || explainsBetter(error.keyword, seen.keyword)) {
+      byPath.set(violation.path, {
+        keyword: error.keyword,
+        violation: {
+          ...violation,
+          title: fieldTitle(
+            schema,
+            violation.path ? parsePointer(violation.path) : [],
+          ),
+        },
+      });
+    }
+  }
+  return [...byPath.values()].map(entry => entry.violation);
 }
 
 /** Where the string a pattern refused to match sits: a value or a key. */
@@ -146,23 +180,21 @@ function pointer(keys: string[]): string {
 
 function describe(error: ErrorObject): ValuesViolation {
   let path = error.instancePath;
-  let message = error.message ?? 'is invalid';
   if (error.keyword === 'required') {
     path = `${path}/${
       (error.params as { missingProperty: string }).missingProperty
     }`;
-    message = 'is required';
   } else if (error.keyword === 'additionalProperties') {
     path = `${path}/${
       (error.params as { additionalProperty: string }).additionalProperty
     }`;
-    message = 'is not a known setting of this chart';
-  } else if (error.keyword === 'enum') {
-    message = `must be one of ${(
-      error.params as { allowedValues: unknown[] }
-    ).allowedValues
-      .map(v => JSON.stringify(v))
-      .join(', ')}`;
   }
-  return { path, message };
+  return {
+    path,
+    message: explainSchemaError({
+      keyword: error.keyword,
+      params: error.params as Record<string, unknown>,
+      message: error.message,
+    }),
+  };
 }

@@ -1170,6 +1170,13 @@ export const spec = {
           },
           message: {
             type: 'string',
+            description:
+              'What the field expects, e.g. must be one of "a", "b" (allowed values)',
+          },
+          title: {
+            type: 'string',
+            description:
+              "The field's title in the chart's values schema, or its key",
           },
         },
       },

@@ -9,5 +9,12 @@
  */
 export interface ValuesViolation {
   path: string;
+  /**
+   * What the field expects, e.g. must be one of \"a\", \"b\" (allowed values)
+   */
   message: string;
+  /**
+   * The field\'s title in the chart\'s values schema, or its key
+   */
+  title?: string;
 }
