@@ -112,6 +112,7 @@ const routes: Array<
   ['get', `/plans/${ID}/resources`],
   ['get', `/plans/${ID}/resources/object?kind=Pod&name=p`],
   ['get', `/plans/${ID}/history`],
+  ['get', `/plans/${ID}/sync`],
   ['get', `/plans/${ID}/pods`],
   ['get', `/plans/${ID}/logs?pod=p`],
   ['get', `/plans/${ID}/approvals`],
