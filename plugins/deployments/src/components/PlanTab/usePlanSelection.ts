@@ -61,12 +61,14 @@ export function usePlanSelection(
   const selected =
     fromUrl ?? fromSession ?? (plans ? mostRelevantPlan(plans) : undefined);
 
-  // The selection always shows in the URL, so the address can be shared.
+  // The selection shows in the URL, so the address can be shared. A plan
+  // the URL names but the list lacks may be one just created, before the
+  // list reloads: the URL keeps it rather than falling back.
   const selectedId = selected?.id;
   useEffect(() => {
-    if (!selectedId) return;
+    if (!selectedId || (wanted && wanted !== selectedId)) return;
     remember(entityRef, selectedId);
-    if (wanted !== selectedId) {
+    if (!wanted) {
       setParams(
         current => {
           const next = new URLSearchParams(current);
