@@ -148,6 +148,27 @@ export interface Config {
        */
       platform?: string[];
     };
+    /**
+     * Patch advisories: a scheduled check (once across replicas) of the
+     * images and chart every deployed release runs against their registries
+     * and repositories.
+     */
+    advisories?: {
+      /** Whether the scheduled check runs. Default true. */
+      enabled?: boolean;
+      /** Minutes between checks. Default 60. */
+      checkIntervalMinutes?: number;
+      /** Seconds after start before the first check. Default 120. */
+      initialDelaySeconds?: number;
+      /** Whether pre-release versions (1.3.0-rc.1) count as newer. Default false. */
+      includePrereleases?: boolean;
+      /**
+       * The registry host[:port] of images named without one (`nginx:1.27`),
+       * as container runtimes resolve them. Without it such images are
+       * reported as unknown.
+       */
+      defaultRegistry?: string;
+    };
     /** Four-eyes approval on targets that require it. */
     approvals?: {
       /** How long a request, and the approval given to it, stays good. Default 1440 (a day). */

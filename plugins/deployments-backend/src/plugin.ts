@@ -8,6 +8,8 @@ import {
   DeploymentPreflightCheck,
   deploymentsPreflightExtensionPoint,
 } from '@kubedeploy/plugin-deployments-node';
+import { AdvisoryService } from './advisories/AdvisoryService';
+import { DatabaseAdvisoryStore } from './advisories/DatabaseAdvisoryStore';
 import { ApprovalService } from './approvals/ApprovalService';
 import { DatabaseApprovalStore } from './approvals/DatabaseApprovalStore';
 import { AuditTrail } from './audit/AuditTrail';
@@ -274,6 +276,29 @@ export const deploymentsPlugin = createBackendPlugin({
           charts,
           profiles,
         });
+        const advisoriesConfig = config.getOptionalConfig(
+          'deployments.advisories',
+        );
+        const advisories = AdvisoryService.create({
+          store: DatabaseAdvisoryStore.create(db),
+          plans,
+          charts,
+          profiles,
+          images: plan => releases.images(plan),
+          releaseRecords: plan =>
+            operationStore.listReleases({
+              targetId: plan.targetId,
+              namespace: plan.namespace,
+              releaseName: plan.releaseName,
+            }),
+          logger,
+          includePrereleases:
+            advisoriesConfig?.getOptionalBoolean('includePrereleases') ?? false,
+          defaultRegistry:
+            advisoriesConfig?.getOptionalString('defaultRegistry'),
+          // The entity's owners hear of each new advisory once.
+          announce: notice => notifier.notifyAdvisory(notice),
+        });
         const currentInputsHash: {
           of?: PlanOperationService['currentInputsHash'];
         } = {};
@@ -521,6 +546,27 @@ export const deploymentsPlugin = createBackendPlugin({
             await retention.run();
           },
         });
+        // Newer versions of what deployed releases run: once across replicas.
+        if (advisoriesConfig?.getOptionalBoolean('enabled') ?? true) {
+          await scheduler.scheduleTask({
+            id: 'deployments-check-advisories',
+            scope: 'global',
+            frequency: {
+              minutes:
+                advisoriesConfig?.getOptionalNumber('checkIntervalMinutes') ??
+                60,
+            },
+            timeout: { minutes: 30 },
+            initialDelay: {
+              seconds:
+                advisoriesConfig?.getOptionalNumber('initialDelaySeconds') ??
+                120,
+            },
+            fn: async () => {
+              await advisories.checkAll();
+            },
+          });
+        }
         lifecycle.addShutdownHook(() => runner.stop());
 
         httpRouter.use(
@@ -542,6 +588,7 @@ export const deploymentsPlugin = createBackendPlugin({
             registries,
             auditStore,
             approvals,
+            advisories,
           }),
         );
         // Liveness only: it reveals nothing but that the plugin is up.

@@ -1,4 +1,6 @@
 import express from 'express';
+import { AdvisoryService } from './advisories/AdvisoryService';
+import { createAdvisoryRoutes } from './advisories/createAdvisoryRoutes';
 import { ApprovalService } from './approvals/ApprovalService';
 import { createApprovalRoutes } from './approvals/createApprovalRoutes';
 import { createAuditRoutes } from './audit/createAuditRoutes';
@@ -43,6 +45,7 @@ export interface RouterOptions extends RouteContext {
   registries: RegistryCredentialService;
   auditStore: DatabaseAuditStore;
   approvals: ApprovalService;
+  advisories: AdvisoryService;
 }
 
 // Backups are uploaded as JSON; everything else is small.
@@ -73,6 +76,7 @@ export async function createRouter(
   createChangeWindowRoutes(router, options);
   createOperationRoutes(router, options);
   createApprovalRoutes(router, options);
+  createAdvisoryRoutes(router, options);
   createAuditRoutes(router, options);
   return router;
 }

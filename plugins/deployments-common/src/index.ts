@@ -15,5 +15,6 @@ export * from './profiles';
 export * from './plans';
 export * from './operations';
 export * from './approvals';
+export * from './advisories';
 export * from './schemaRegex';
 export * from './sync';

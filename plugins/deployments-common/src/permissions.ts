@@ -274,6 +274,17 @@ export const deploymentsPlanLogsPermission = createPermission({
   resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
 });
 
+/**
+ * Dismissing a patch advisory of a plan's release (with a reason, optionally
+ * until a date). Reading advisories follows `deployments.plan.read`.
+ * @public
+ */
+export const deploymentsAdvisoryDismissPermission = createPermission({
+  name: 'deployments.advisory.dismiss',
+  attributes: { action: 'update' },
+  resourceType: DEPLOYMENTS_PLAN_RESOURCE_TYPE,
+});
+
 /** Every permission of the deployments plugin. @public */
 export const deploymentsPermissions = [
   deploymentsHealthReadPermission,
@@ -308,4 +319,5 @@ export const deploymentsPermissions = [
   deploymentsPlanLogsPermission,
   deploymentsPlanApprovePermission,
   deploymentsChangeWindowOverridePermission,
+  deploymentsAdvisoryDismissPermission,
 ];

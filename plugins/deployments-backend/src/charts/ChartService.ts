@@ -299,6 +299,14 @@ export class ChartService {
     });
   }
 
+  /**
+   * A client for any OCI repository on a host (images too), under the same
+   * outbound policy, plain-http rule and stored credentials as registration.
+   */
+  registryClient(host: string): Promise<OciRegistryClient> {
+    return this.client(host);
+  }
+
   private async client(host: string): Promise<OciRegistryClient> {
     return OciRegistryClient.create({
       credentials: await this.options.credentialsFor?.(host),

@@ -31,6 +31,8 @@ export interface OutboundFetchOptions {
   /** What is fetched, for messages, e.g. "manifest of oci://host/charts/hello:1.0.0". */
   what: string;
   accept?: string;
+  /** GET unless said; HEAD reads headers only (e.g. a manifest's digest). */
+  method?: 'GET' | 'HEAD';
   /** Sent only on hops to `origin`, so a redirect elsewhere never sees it. */
   authorization?: { header: string; origin: string };
   maxRedirects?: number;
@@ -154,6 +156,7 @@ export async function fetchOutbound(
     let response: Response;
     try {
       response = await fetch(url, {
+        method: options.method ?? 'GET',
         headers,
         redirect: 'manual',
         signal,
@@ -173,7 +176,12 @@ export async function fetchOutbound(
       url = new URL(location, url);
       continue;
     }
-    if (response.status < 200 || response.status >= 300) {
+    // A HEAD answer declares the length of a body it does not send.
+    if (
+      response.status < 200 ||
+      response.status >= 300 ||
+      options.method === 'HEAD'
+    ) {
       await response.body?.cancel();
       return {
         status: response.status,

@@ -48,6 +48,8 @@ export interface OciRegistryClientOptions {
 
 const MANIFEST_ACCEPT =
   'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+// What a tag may point to, multi-platform images included, for its digest.
+const ANY_MANIFEST_ACCEPT = `${MANIFEST_ACCEPT}, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json`;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -261,6 +263,35 @@ export class OciRegistryClient {
     return bytes;
   }
 
+  /**
+   * The digest a tag points to now: the registry's Docker-Content-Digest
+   * answer to a HEAD of the manifest (an image, or an index of platforms),
+   * or, when it sends none, the sha256 of the manifest's bytes.
+   */
+  async resolveDigest(ref: ChartReference): Promise<string> {
+    if (!ref.tag) {
+      throw new InputError(`${describeRef(ref)} has no tag to resolve`);
+    }
+    const url = this.registryUrl(ref, `manifests/${ref.tag}`);
+    const what = `manifest of ${describeRef(ref)}`;
+    const head = await this.send(ref, url, {
+      accept: ANY_MANIFEST_ACCEPT,
+      maxBytes: 0,
+      what,
+      method: 'HEAD',
+    });
+    const digest = head.headers.get('docker-content-digest') ?? '';
+    if (DIGEST.test(digest)) {
+      return digest;
+    }
+    const raw = await this.fetchBytes(ref, url, {
+      accept: ANY_MANIFEST_ACCEPT,
+      maxBytes: this.maxManifestBytes,
+      what,
+    });
+    return sha256(raw);
+  }
+
   async listTags(ref: ChartReference): Promise<string[]> {
     const tags: string[] = [];
     let url: URL | undefined = this.registryUrl(
@@ -333,7 +364,12 @@ export class OciRegistryClient {
   private async send(
     ref: ChartReference,
     url: URL,
-    options: { accept?: string; maxBytes: number; what: string },
+    options: {
+      accept?: string;
+      maxBytes: number;
+      what: string;
+      method?: 'GET' | 'HEAD';
+    },
   ): Promise<{ body: Buffer; headers: OutboundResponse['headers']; url: URL }> {
     const scope = `repository:${ref.repository}:pull`;
     const cacheKey = `${ref.registry}|${scope}`;
@@ -345,6 +381,7 @@ export class OciRegistryClient {
       authorization,
       maxBytes: options.maxBytes,
       what: options.what,
+      method: options.method,
     });
     if (response.status === 401 && response.url.origin === url.origin) {
       const challenge = parseChallenge(
@@ -359,6 +396,7 @@ export class OciRegistryClient {
           authorization,
           maxBytes: options.maxBytes,
           what: options.what,
+          method: options.method,
         });
       }
     }
@@ -485,9 +523,11 @@ export class OciRegistryClient {
       authorization?: string;
       maxBytes: number;
       what: string;
+      method?: 'GET' | 'HEAD';
     },
   ): Promise<OutboundResponse> {
     return fetchOutbound(start, {
+      method: options.method,
       allowPlainHttp: this.allowPlainHttp,
       checkUrl: this.checkUrl,
       connectLookup: this.connectLookup,

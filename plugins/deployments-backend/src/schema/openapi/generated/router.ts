@@ -1666,6 +1666,216 @@ export const spec = {
           },
         },
       },
+      AdvisoryRemedy: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          type: {
+            type: 'string',
+            enum: ['chart-version', 'values', 'command'],
+          },
+          reference: {
+            type: 'string',
+          },
+          version: {
+            type: 'string',
+          },
+          valuesPath: {
+            type: 'string',
+          },
+          from: {
+            type: 'string',
+          },
+          to: {
+            type: 'string',
+          },
+          valuesYaml: {
+            type: 'string',
+          },
+          command: {
+            type: 'string',
+          },
+        },
+      },
+      Advisory: {
+        type: 'object',
+        required: [
+          'id',
+          'planId',
+          'subjectKind',
+          'subject',
+          'running',
+          'source',
+          'kind',
+          'state',
+          'firstSeenAt',
+          'lastSeenAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          planId: {
+            type: 'string',
+          },
+          subjectKind: {
+            type: 'string',
+            enum: ['image', 'chart'],
+          },
+          subject: {
+            type: 'string',
+          },
+          workload: {
+            type: 'string',
+          },
+          container: {
+            type: 'string',
+          },
+          initContainer: {
+            type: 'boolean',
+          },
+          running: {
+            type: 'string',
+          },
+          runningDigest: {
+            type: 'string',
+          },
+          source: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            enum: ['patch', 'minor', 'major', 'digest', 'unknown'],
+          },
+          available: {
+            type: 'string',
+          },
+          availableDigest: {
+            type: 'string',
+          },
+          detail: {
+            type: 'string',
+          },
+          remedy: {
+            $ref: '#/components/schemas/AdvisoryRemedy',
+          },
+          state: {
+            type: 'string',
+            enum: ['open', 'dismissed', 'resolved'],
+          },
+          firstSeenAt: {
+            type: 'string',
+          },
+          lastSeenAt: {
+            type: 'string',
+          },
+          dismissedBy: {
+            type: 'string',
+          },
+          dismissedAt: {
+            type: 'string',
+          },
+          dismissReason: {
+            type: 'string',
+          },
+          dismissedUntil: {
+            type: 'string',
+          },
+          resolvedAt: {
+            type: 'string',
+          },
+          resolvedReason: {
+            type: 'string',
+          },
+        },
+      },
+      AdvisoryProblem: {
+        type: 'object',
+        required: ['source', 'message'],
+        properties: {
+          source: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+        },
+      },
+      AdvisoryCheck: {
+        type: 'object',
+        required: ['planId', 'checkedAt', 'running', 'problems'],
+        properties: {
+          planId: {
+            type: 'string',
+          },
+          checkedAt: {
+            type: 'string',
+          },
+          running: {
+            type: 'object',
+            required: ['images'],
+            properties: {
+              images: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['workload', 'container', 'init', 'image'],
+                  properties: {
+                    workload: {
+                      type: 'string',
+                    },
+                    container: {
+                      type: 'string',
+                    },
+                    init: {
+                      type: 'boolean',
+                    },
+                    image: {
+                      type: 'string',
+                    },
+                  },
+                },
+              },
+              chart: {
+                type: 'object',
+                required: ['name', 'version', 'reference'],
+                properties: {
+                  name: {
+                    type: 'string',
+                  },
+                  version: {
+                    type: 'string',
+                  },
+                  reference: {
+                    type: 'string',
+                  },
+                },
+              },
+            },
+          },
+          problems: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AdvisoryProblem',
+            },
+          },
+        },
+      },
+      PlanAdvisories: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Advisory',
+            },
+          },
+          check: {
+            $ref: '#/components/schemas/AdvisoryCheck',
+          },
+        },
+      },
     },
     responses: {
       ErrorResponse: {
@@ -3647,6 +3857,15 @@ export const spec = {
               type: 'boolean',
             },
           },
+          {
+            name: 'timestamps',
+            in: 'query',
+            description:
+              "Each line starts with its RFC 3339 time (to merge several pods' logs)",
+            schema: {
+              type: 'boolean',
+            },
+          },
         ],
         responses: {
           '200': {
@@ -3711,15 +3930,6 @@ export const spec = {
             schema: {
               type: 'string',
               maxLength: 2048,
-            },
-          },
-          {
-            name: 'timestamps',
-            in: 'query',
-            description:
-              "Each line starts with its RFC 3339 time (to merge several pods' logs)",
-            schema: {
-              type: 'boolean',
             },
           },
         ],
@@ -3841,6 +4051,272 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/advisories': {
+      get: {
+        operationId: 'ListAdvisories',
+        description:
+          'Advisories of the release plans the caller may read, and the releases whose last check could not reach a source.',
+        parameters: [
+          {
+            name: 'entityRef',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 512,
+            },
+          },
+          {
+            name: 'includeResolved',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'problems'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        allOf: [
+                          {
+                            $ref: '#/components/schemas/Advisory',
+                          },
+                          {
+                            type: 'object',
+                            required: ['release'],
+                            properties: {
+                              release: {
+                                type: 'object',
+                                required: [
+                                  'entityRef',
+                                  'target',
+                                  'namespace',
+                                  'releaseName',
+                                ],
+                                properties: {
+                                  entityRef: {
+                                    type: 'string',
+                                  },
+                                  target: {
+                                    type: 'string',
+                                  },
+                                  namespace: {
+                                    type: 'string',
+                                  },
+                                  releaseName: {
+                                    type: 'string',
+                                  },
+                                },
+                              },
+                            },
+                          },
+                        ],
+                      },
+                    },
+                    problems: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: [
+                          'planId',
+                          'releaseName',
+                          'checkedAt',
+                          'problems',
+                        ],
+                        properties: {
+                          planId: {
+                            type: 'string',
+                          },
+                          releaseName: {
+                            type: 'string',
+                          },
+                          checkedAt: {
+                            type: 'string',
+                          },
+                          problems: {
+                            type: 'array',
+                            items: {
+                              $ref: '#/components/schemas/AdvisoryProblem',
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/advisories': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanAdvisories',
+        parameters: [
+          {
+            name: 'includeResolved',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: "The release's advisories and its last check",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/PlanAdvisories',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/advisories/check': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      post: {
+        operationId: 'CheckPlanAdvisories',
+        description:
+          "Checks the release's images and chart for newer versions now, like the scheduled check.",
+        responses: {
+          '200': {
+            description: "The release's advisories after the check",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/PlanAdvisories',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/advisories/{advisoryId}/dismiss': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+        {
+          name: 'advisoryId',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            maxLength: 36,
+          },
+        },
+      ],
+      post: {
+        operationId: 'DismissPlanAdvisory',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['reason'],
+                additionalProperties: false,
+                properties: {
+                  reason: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 2000,
+                  },
+                  until: {
+                    type: 'string',
+                    maxLength: 40,
+                    description:
+                      'ISO date and time after which the advisory shows again',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The advisory, dismissed',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Advisory',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/plans/{id}/advisories/{advisoryId}/plan-revision': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+        {
+          name: 'advisoryId',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            maxLength: 36,
+          },
+        },
+      ],
+      post: {
+        operationId: 'CreateAdvisoryPlanRevision',
+        description:
+          'For a chart advisory, registers the newer chart version from the same source and makes it a new plan revision, to dry-run, preflight and apply like any change.',
+        responses: {
+          '201': {
+            description: 'The new plan revision',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ReleasePlan',
                 },
               },
             },
