@@ -110,11 +110,39 @@ describe('ProfileEditorDialog', () => {
     change(within(dialog).getByTestId('profile-name'), 'too-many');
     change(within(dialog).getByLabelText(/Replicas/), '11');
     expect(
-      (await within(dialog).findAllByText(/must be <= 10/)).length,
+      (await within(dialog).findAllByText(/must be at most 10/)).length,
     ).toBeGreaterThan(0);
     expect(
       within(dialog).getByRole('button', { name: 'Create profile' }),
     ).toBeDisabled();
+  });
+
+  it('says what a field expects, once, in words', async () => {
+    const { dialog } = await renderEditor();
+    change(within(dialog).getByLabelText(/Replicas/), '-1');
+    const errors = await within(dialog).findAllByText('must be at least 0');
+    // One message for the field, not one per rule or per list.
+    expect(errors).toHaveLength(1);
+  });
+
+  it('checks the YAML as it is typed, syntax and schema, pointing at the line', async () => {
+    const { dialog } = await renderEditor();
+    fireEvent.click(within(dialog).getByRole('tab', { name: 'YAML' }));
+    const yaml = await within(dialog).findByTestId('values-yaml');
+    change(yaml, 'replicaCount: many\ngreeting: hi\nimage:\n  tag: 5\n');
+    const problems = await within(dialog).findByTestId('values-yaml-problems');
+    expect(problems).toHaveTextContent(
+      'Line 1: Replicas: must be a whole number',
+    );
+    expect(problems).toHaveTextContent('Line 4: Tag: must be text');
+    expect(
+      within(dialog).getByRole('button', { name: 'Create profile' }),
+    ).toBeDisabled();
+    change(yaml, 'replicaCount: 1\ngreeting: hi\nimage: [a\n');
+    expect(await within(dialog).findByText(/^Line \d+: /)).toBeInTheDocument();
+    expect(
+      within(dialog).queryByTestId('values-yaml-problems'),
+    ).not.toBeInTheDocument();
   });
 
   it('checks a catastrophic-backtracking pattern as the user types without freezing', async () => {
@@ -143,7 +171,7 @@ describe('ProfileEditorDialog', () => {
       `${'a'.repeat(40)}!`,
     );
     expect(
-      (await within(dialog).findAllByText(/must match pattern/)).length,
+      (await within(dialog).findAllByText(/must match the pattern/)).length,
     ).toBeGreaterThan(0);
   });
 

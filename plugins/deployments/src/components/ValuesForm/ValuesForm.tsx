@@ -1,4 +1,8 @@
-import { Chart, ValuesViolation } from '@kubedeploy/plugin-deployments-common';
+import {
+  Chart,
+  formatViolation,
+  ValuesViolation,
+} from '@kubedeploy/plugin-deployments-common';
 import { withTheme } from '@rjsf/core';
 import { Theme as MuiTheme } from '@rjsf/material-ui';
 import { ErrorSchema, RJSFValidationError } from '@rjsf/utils';
@@ -25,6 +29,12 @@ import {
   valuesToYaml,
 } from './values';
 import { valuesValidator } from './valuesValidator';
+import {
+  explainFormErrors,
+  lineOf,
+  propertyKeys,
+  yamlSyntaxProblem,
+} from './formErrors';
 
 const Form = withTheme(MuiTheme);
 
@@ -122,27 +132,43 @@ export function ValuesForm(props: ValuesFormProps) {
 
   // A stored secret left empty is kept, so its field is not "missing".
   // (rjsf reports `.a.b` from the form and `a.b` from validateFormData.)
+  // Errors read like help, once per field (formErrors.ts).
   const transformErrors = (errors: RJSFValidationError[]) =>
-    errors.filter(
-      error =>
-        !(
-          error.name === 'required' &&
-          [...stored].some(
-            path =>
-              pointerToProperty(path).slice(1) ===
-              (error.property ?? '').replace(/^\./, ''),
-          )
-        ),
+    explainFormErrors(
+      errors.filter(
+        error =>
+          !(
+            error.name === 'required' &&
+            [...stored].some(
+              path =>
+                pointerToProperty(path).slice(1) ===
+                (error.property ?? '').replace(/^\./, ''),
+            )
+          ),
+      ),
+      schema,
     );
 
+  // Checked as the user types, in the form and in the YAML editor alike
+  // (there with the secrets typed in the form, which it does not show).
   const clientErrors = useMemo(() => {
-    if (!hasSchema || mode !== 'form') return [];
+    if (!hasSchema || (mode === 'yaml' && yamlError !== undefined)) return [];
+    const checked = mode === 'yaml' ? mergeAside(values, secretsAside) : values;
     return transformErrors(
-      valuesValidator.validateFormData(values, schema).errors,
+      valuesValidator.validateFormData(checked, schema).errors,
     );
-    // transformErrors only reads `stored`.
+    // transformErrors only reads `stored` and `schema`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [hasSchema, mode, values, schema, stored]);
+  }, [hasSchema, mode, yamlError, values, secretsAside, schema, stored]);
+
+  // In the YAML editor each problem points at its line.
+  const yamlProblems = useMemo(() => {
+    if (mode !== 'yaml') return [];
+    return clientErrors.map(error => ({
+      line: lineOf(yamlText, propertyKeys(error.property)),
+      text: error.stack,
+    }));
+  }, [mode, clientErrors, yamlText]);
 
   useEffect(() => {
     let problem: string | undefined;
@@ -196,7 +222,12 @@ export function ValuesForm(props: ValuesFormProps) {
     setYamlText(text);
     const parsed = parseValuesYaml(text);
     if ('error' in parsed) {
-      setYamlError(parsed.error);
+      const syntax = yamlSyntaxProblem(text);
+      setYamlError(
+        syntax?.line !== undefined
+          ? `Line ${syntax.line}: ${syntax.text}`
+          : parsed.error,
+      );
     } else {
       setYamlError(undefined);
       setValues(parsed.values);
@@ -274,12 +305,24 @@ export function ValuesForm(props: ValuesFormProps) {
                 Secret values typed in the form are kept aside, not shown here.
               </Typography>
             )}
+            {yamlProblems.length > 0 && (
+              <Alert
+                severity="warning"
+                style={{ marginTop: 8 }}
+                data-testid="values-yaml-problems"
+              >
+                {yamlProblems.map(problem => (
+                  <div key={`${problem.line}:${problem.text}`}>
+                    {problem.line !== undefined ? `Line ${problem.line}: ` : ''}
+                    {problem.text}
+                  </div>
+                ))}
+              </Alert>
+            )}
             {(props.violations ?? []).length > 0 && (
               <Alert severity="error" style={{ marginTop: 8 }}>
                 {(props.violations ?? []).map(v => (
-                  <div key={`${v.path}:${v.message}`}>
-                    {v.path || '/'} {v.message}
-                  </div>
+                  <div key={`${v.path}:${v.message}`}>{formatViolation(v)}</div>
                 ))}
               </Alert>
             )}
