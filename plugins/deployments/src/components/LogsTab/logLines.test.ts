@@ -30,6 +30,20 @@ describe('log lines', () => {
     expect(merged.map(line => line.n)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('orders lines within one millisecond by their nanoseconds', () => {
+    const merged = mergeByTime([
+      parseTimedLines(
+        '2026-12-02T04:00:00.000000002Z a2\n2026-12-02T04:00:00.000000004Z a4\n',
+        'a/web',
+      ),
+      parseTimedLines(
+        '2026-12-02T04:00:00.000000001Z b1\n2026-12-02T04:00:00.000000003Z b3\n',
+        'b/web',
+      ),
+    ]);
+    expect(merged.map(line => line.text)).toEqual(['b1', 'a2', 'b3', 'a4']);
+  });
+
   it('keeps each line’s number in the whole log when filtered, searching the source too', () => {
     const lines = numberLines(splitLines('GET /\nerror: boom\nGET /health\n'));
     expect(filterLines(lines, 'get', false)).toEqual([

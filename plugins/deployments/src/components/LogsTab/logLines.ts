@@ -11,6 +11,8 @@ export interface LogLine {
 export interface TimedLine {
   /** Milliseconds since the epoch; NaN when the line carried no time. */
   time: number;
+  /** Nanoseconds within the millisecond: kubelets stamp lines in nanoseconds. */
+  nanos: number;
   source: string;
   text: string;
 }
@@ -33,13 +35,16 @@ export function numberLines(lines: string[], first = 1): LogLine[] {
  * line without a time keeps the time of the line before it.
  */
 export function parseTimedLines(text: string, source: string): TimedLine[] {
-  let last = NaN;
+  let last = { time: NaN, nanos: 0 };
   return splitLines(text).map(line => {
     const space = line.indexOf(' ');
-    const time = space > 0 ? Date.parse(line.slice(0, space)) : NaN;
-    if (Number.isNaN(time)) return { time: last, source, text: line };
-    last = time;
-    return { time, source, text: line.slice(space + 1) };
+    const stamp = space > 0 ? line.slice(0, space) : '';
+    const time = stamp ? Date.parse(stamp) : NaN;
+    if (Number.isNaN(time)) return { ...last, source, text: line };
+    // Date.parse keeps milliseconds; the rest of the fraction orders lines within one.
+    const fraction = /\.(\d+)/.exec(stamp)?.[1] ?? '';
+    last = { time, nanos: Number(fraction.slice(3, 9).padEnd(6, '0')) };
+    return { ...last, source, text: line.slice(space + 1) };
   });
 }
 
@@ -54,7 +59,12 @@ export function mergeByTime(logs: TimedLine[][]): LogLine[] {
   all.sort((a, b) => {
     const at = Number.isNaN(a.line.time) ? 0 : a.line.time;
     const bt = Number.isNaN(b.line.time) ? 0 : b.line.time;
-    return at - bt || a.log - b.log || a.index - b.index;
+    return (
+      at - bt ||
+      a.line.nanos - b.line.nanos ||
+      a.log - b.log ||
+      a.index - b.index
+    );
   });
   return all.map(({ line }, index) => ({
     n: index + 1,

@@ -223,6 +223,15 @@ export function PlanResourcesCard(props: PlanResourcesCardProps) {
             {warning}
           </Alert>
         ))}
+        <Typography
+          variant="caption"
+          color="textSecondary"
+          component="p"
+          data-testid="resources-counts"
+        >
+          Objects ({resources.objects.length}) · ReplicaSets (
+          {resources.replicaSets?.length ?? 0}) · Pods ({resources.pods.length})
+        </Typography>
         <ResourceTree planId={planId} resources={resources} />
       </>
     );

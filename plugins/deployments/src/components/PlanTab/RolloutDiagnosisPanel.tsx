@@ -62,7 +62,10 @@ export function RolloutDiagnosisPanel(props: RolloutDiagnosisPanelProps) {
                       component="div"
                     >
                       {container.name}
-                      {container.init ? ' (init)' : ''}: {container.state}
+                      {container.init ? ' (init)' : ''}:{' '}
+                      {container.state === 'unknown'
+                        ? 'not started'
+                        : container.state}
                       {container.reason ? ` · ${container.reason}` : ''}
                       {container.lastTermination
                         ? ` · last ended ${container.lastTermination}`
@@ -92,8 +95,12 @@ export function RolloutDiagnosisPanel(props: RolloutDiagnosisPanelProps) {
                       color={event.type === 'Warning' ? 'secondary' : 'default'}
                     />
                   </TableCell>
-                  <TableCell>{event.reason}</TableCell>
-                  <TableCell>{event.object}</TableCell>
+                  <TableCell style={{ whiteSpace: 'nowrap' }}>
+                    {event.reason}
+                  </TableCell>
+                  <TableCell style={{ wordBreak: 'break-word' }}>
+                    {event.object}
+                  </TableCell>
                   <TableCell>
                     {event.message}
                     {event.count > 1 ? ` (×${event.count})` : ''}
