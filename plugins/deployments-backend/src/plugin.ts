@@ -57,6 +57,7 @@ import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
 import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
+import { ReleaseRevisionReader } from './releaseHistory/ReleaseRevisionReader';
 import { RetentionTask } from './retention/RetentionTask';
 import { PlanOwnerSync } from './plans/PlanOwnerSync';
 import { PlanService } from './plans/PlanService';
@@ -269,6 +270,14 @@ export const deploymentsPlugin = createBackendPlugin({
           store: operationStore,
           logStreams,
         });
+        const releaseRevisions = ReleaseRevisionReader.create({
+          targets,
+          helm,
+          store: operationStore,
+          plans: planStore,
+          charts,
+          profiles,
+        });
         const releaseSync = ReleaseSyncReader.create({
           targets,
           helm,
@@ -332,6 +341,7 @@ export const deploymentsPlugin = createBackendPlugin({
           // A closed window refuses before an approval is used up.
           gates: [ChangeWindowGate.create({ authorizer, audit }), approvals],
           profileUse,
+          valuesChangeOf: inputs => releaseRevisions.dryRunValuesChange(inputs),
           onFinished: async operation => {
             releases.forget(operation);
             deploymentsMetrics.operationFinished(operation);
@@ -581,6 +591,7 @@ export const deploymentsPlugin = createBackendPlugin({
             plans,
             planOperations,
             releases,
+            releaseRevisions,
             releaseSync,
             runner,
             operationStore,

@@ -20,6 +20,7 @@ import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
 import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
 import { ReleaseInspector } from './operations/ReleaseInspector';
+import { ReleaseRevisionReader } from './releaseHistory/ReleaseRevisionReader';
 import { createPlanRoutes } from './plans/createPlanRoutes';
 import { PlanService } from './plans/PlanService';
 import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
@@ -38,6 +39,7 @@ export interface RouterOptions extends RouteContext {
   plans: PlanService;
   planOperations: PlanOperationService;
   releases: ReleaseInspector;
+  releaseRevisions: ReleaseRevisionReader;
   runner: OperationRunner;
   operationStore: DatabaseOperationStore;
   releaseSync: ReleaseSyncReader;

@@ -12,6 +12,7 @@ export * from './keyring';
 export * from './targets';
 export * from './charts';
 export * from './profiles';
+export * from './releaseChanges';
 export * from './plans';
 export * from './operations';
 export * from './approvals';

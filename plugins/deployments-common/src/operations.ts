@@ -1,3 +1,5 @@
+import { DryRunValuesChange } from './releaseChanges';
+
 /**
  * What an operation does to a plan's release.
  * @public
@@ -130,6 +132,8 @@ export interface DryRunResult {
   notes?: string;
   /** The objects the guard checked; apply sends only these (see the README's boundary section). */
   rendered?: RenderedObjects;
+  /** How the values change from what is deployed (profile values, chart defaults on a version move). */
+  valuesChange?: DryRunValuesChange;
 }
 
 /**
@@ -276,4 +280,10 @@ export interface ReleaseHistoryEntry {
   planRevision?: number;
   actor?: string;
   operationId?: string;
+  /** The registered chart's version it was applied with, when made through the portal. */
+  chartVersion?: string;
+  /** The values profile revision it was applied with. */
+  profileRevision?: number;
+  /** The revision a rollback went back to. */
+  rollbackOf?: number;
 }

@@ -4,6 +4,7 @@ import {
   ApplyResult,
   deploymentsReleaseAdoptPermission,
   DryRunResult,
+  DryRunValuesChange,
   OperationKind,
   PreflightCheckResult,
   PreflightResult,
@@ -94,6 +95,18 @@ interface PlanInputs {
   inputsHash: string;
 }
 
+/**
+ * Reads how a dry-run's values differ from what is deployed (no change when
+ * nothing is), and the deployed revision's secrets, which a chart may have
+ * copied into the objects the dry-run compares with.
+ */
+export type ValuesChangeReader = (inputs: {
+  plan: StoredPlan;
+  access: ClusterAccess;
+  chart: StoredChart;
+  profile?: ResolvedProfileValues;
+}) => Promise<{ change?: DryRunValuesChange; deployedSecrets: string[] }>;
+
 const PENDING = /^pending-/;
 const RELEASE_STATE_TIMEOUT_MS = 15_000;
 /** Events from just before the apply started are its own (clocks differ a little). */
@@ -121,6 +134,7 @@ export class PlanOperationService {
     private readonly placements: PlacementAuthorizer,
     private readonly gates: ChangeGate[],
     private readonly profileUse: ProfileAuthorizer,
+    private readonly valuesChangeOf: ValuesChangeReader,
   ) {}
 
   static create(options: {
@@ -142,6 +156,8 @@ export class PlanOperationService {
     gates?: ChangeGate[];
     /** Who may deploy a values profile: checked before every operation that renders one. */
     profileUse: ProfileAuthorizer;
+    /** How a dry-run's values differ from the deployed revision's (values, chart defaults). */
+    valuesChangeOf?: ValuesChangeReader;
   }): PlanOperationService {
     return new PlanOperationService(
       options.plans,
@@ -157,6 +173,7 @@ export class PlanOperationService {
       options.placements,
       options.gates ?? [],
       options.profileUse,
+      options.valuesChangeOf ?? (async () => ({ deployedSecrets: [] })),
     );
   }
 
@@ -610,6 +627,15 @@ export class PlanOperationService {
         signal: context.signal,
       });
       deployed.catch(() => undefined);
+      // A dry-run is not refused for this: the values diff is for people.
+      const valuesChangeRead = this.valuesChangeOf(inputs).catch(error => {
+        context.line(
+          `Could not compare the values with the deployed revision: ${
+            (error as Error).message
+          }`,
+        );
+        return { deployedSecrets: [] as string[], change: undefined };
+      });
       const rendered = await helm.dryRun(
         helmTarget,
         await this.chartFor(inputs),
@@ -689,7 +715,12 @@ export class PlanOperationService {
           `Validated ${toValidate.length} objects on the API server (dry-run): ${serverRefused} refused`,
         );
       }
+      const valuesChange = await valuesChangeRead;
+      // The deployed objects may hold the deployed revision's secrets where
+      // a chart copied them (a ConfigMap, an annotation): not shown either.
+      const redactDeployed = createRedactor(valuesChange.deployedSecrets);
       const result: DryRunResult = {
+        ...(valuesChange.change && { valuesChange: valuesChange.change }),
         type: 'dry-run',
         passed: violations.length === 0,
         inputsHash: inputs.inputsHash,
@@ -703,7 +734,13 @@ export class PlanOperationService {
           ...[...changes.values()]
             .filter(c => c.change === 'removed')
             .map(c => removedObject(c.key, c.diff)),
-        ],
+        ].map(o => ({
+          ...o,
+          ...(o.diff !== undefined && { diff: redactDeployed(o.diff) }),
+          ...(o.liveDiff !== undefined && {
+            liveDiff: redactDeployed(o.liveDiff),
+          }),
+        })),
         notes: rendered.notes,
         rendered: renderedObjects,
       };

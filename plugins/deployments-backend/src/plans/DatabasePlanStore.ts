@@ -33,6 +33,14 @@ export interface StoredPlan {
   updatedBy: string;
 }
 
+/** The parts of a plan revision's snapshot that say what it deploys. */
+export interface PlanRevisionSnapshot {
+  chartId: string;
+  profileId?: string;
+  /** Unset when the revision followed the profile's newest revision. */
+  profileRevision?: number;
+}
+
 /** Where a page of plans ends, in list order. */
 export interface PlanListKey {
   entityRef: string;
@@ -227,6 +235,26 @@ export class DatabasePlanStore {
   async get(id: string): Promise<StoredPlan | undefined> {
     const row = await this.db(PLANS).where({ id }).first();
     return row ? fromRow(row) : undefined;
+  }
+
+  /** What a plan revision bound: chart, profile and its revision (as saved). */
+  async getRevisionSnapshot(
+    id: string,
+    revision: number,
+  ): Promise<PlanRevisionSnapshot | undefined> {
+    const row = await this.db(REVISIONS)
+      .where({ plan_id: id, revision })
+      .first();
+    if (!row) return undefined;
+    const snapshot =
+      typeof row.snapshot === 'string'
+        ? JSON.parse(row.snapshot)
+        : row.snapshot;
+    return {
+      chartId: snapshot.chartId,
+      profileId: snapshot.profileId ?? undefined,
+      profileRevision: snapshot.profileRevision ?? undefined,
+    };
   }
 
   async getMany(ids: string[]): Promise<StoredPlan[]> {

@@ -15,6 +15,7 @@ import { PlanOperationService } from '../operations/PlanOperationService';
 import { OperationCaller } from '../operations/changeGates';
 import { ReleaseInspector } from '../operations/ReleaseInspector';
 import { ReleaseSyncReader } from '../operations/ReleaseSyncReader';
+import { ReleaseRevisionReader } from '../releaseHistory/ReleaseRevisionReader';
 import { toApiOperation } from '../operations/OperationRunner';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
 import { planPermissionRules } from '../permissions/planPermissionRules';
@@ -26,6 +27,7 @@ export interface PlanRouteContext extends RouteContext {
   plans: PlanService;
   planOperations: PlanOperationService;
   releases: ReleaseInspector;
+  releaseRevisions: ReleaseRevisionReader;
   releaseSync: ReleaseSyncReader;
   operationStore: DatabaseOperationStore;
 }
@@ -40,6 +42,7 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     planOperations,
     releases,
     releaseSync,
+    releaseRevisions,
   } = context;
 
   /** Loads the plan and checks a plan permission on it (conditional rules apply). */
@@ -375,7 +378,7 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
         kind: 'read',
       },
       async () =>
-        releases.history(
+        releaseRevisions.history(
           await authorizedPlan(
             credentials,
             deploymentsPlanReadPermission,
@@ -384,6 +387,34 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
         ),
     );
     res.json({ items });
+  });
+
+  router.get('/plans/:id/history/diff', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const { fromRevision, toRevision } = req.query;
+    const diff = await audit.run(
+      {
+        eventId: 'plan-history-diff',
+        severityLevel: 'low',
+        request: req,
+        credentials,
+        subject: req.params.id,
+        kind: 'read',
+        meta: { fromRevision, toRevision },
+      },
+      async () =>
+        releaseRevisions.diff(
+          await authorizedPlan(
+            credentials,
+            deploymentsPlanReadPermission,
+            req.params.id,
+          ),
+          fromRevision,
+          toRevision,
+        ),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(diff);
   });
 
   router.get('/plans/:id/sync', async (req, res) => {

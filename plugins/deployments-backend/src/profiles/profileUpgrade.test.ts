@@ -10,22 +10,13 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
-import {
-  cpSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { DatabaseKeyringStore } from '../keyring/DatabaseKeyringStore';
 import { KeyringService } from '../keyring/KeyringService';
 import { deploymentsPlugin } from '../plugin';
 import { SecretsService } from '../secrets/SecretsService';
-import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
+import { requireLocalStack } from '../__testUtils__/localStack';
+import { pushChartVersion } from '../__testUtils__/pushChartVersion';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(300_000);
@@ -36,49 +27,8 @@ const API = '/api/deployments';
 const PASSPHRASE = 'correct horse battery staple 42';
 const SECRET = `tok-${randomBytes(8).toString('hex')}`;
 const chartName = `upgrade-${randomBytes(3).toString('hex')}`;
-const HELLO = join(__dirname, '../../../../examples/charts/hello');
 
 type Server = Parameters<typeof request>[0];
-
-/** hello as `chartName` at `version`, changed by `edit`, pushed to the open registry. */
-async function pushVersion(
-  version: string,
-  edit: (files: { values: string; schema: Record<string, any> }) => {
-    values: string;
-    schema: Record<string, any>;
-  },
-) {
-  const dir = mkdtempSync(join(tmpdir(), 'kd-upgrade-'));
-  try {
-    const chartDir = join(dir, chartName);
-    cpSync(HELLO, chartDir, { recursive: true });
-    const chartYaml = readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')
-      .replace(/^name: .*$/m, `name: ${chartName}`)
-      .replace(/^version: .*$/m, `version: ${version}`);
-    writeFileSync(join(chartDir, 'Chart.yaml'), chartYaml);
-    const edited = edit({
-      values: readFileSync(join(chartDir, 'values.yaml'), 'utf8'),
-      schema: JSON.parse(
-        readFileSync(join(chartDir, 'values.schema.json'), 'utf8'),
-      ),
-    });
-    writeFileSync(join(chartDir, 'values.yaml'), edited.values);
-    writeFileSync(
-      join(chartDir, 'values.schema.json'),
-      JSON.stringify(edited.schema, null, 2),
-    );
-    await runHelm(['package', chartDir, '-d', dir]);
-    const archive = readdirSync(dir).find(f => f.endsWith('.tgz'))!;
-    await runHelm([
-      'push',
-      join(dir, archive),
-      `oci://${stack.registry}/charts`,
-      '--plain-http',
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function ensure(response: { status: number; body: unknown }, status = 201) {
   if (response.status !== status) {
@@ -119,8 +69,19 @@ async function tablesHolding(knex: Knex, secret: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  await pushVersion('0.1.0', files => files);
-  await pushVersion('0.2.0', ({ values, schema }) => {
+  const push = (
+    version: string,
+    edit?: Parameters<typeof pushChartVersion>[0]['edit'],
+  ) =>
+    pushChartVersion({
+      stack,
+      example: 'hello',
+      name: chartName,
+      version,
+      edit,
+    });
+  await push('0.1.0');
+  await push('0.2.0', ({ values, schema, templates }) => {
     const properties = { ...schema.properties };
     delete properties.debug;
     properties.tracing = {
@@ -135,6 +96,7 @@ beforeAll(async () => {
         '',
       )}\ntracing:\n  enabled: false\n`,
       schema: { ...schema, properties },
+      templates,
     };
   });
 });

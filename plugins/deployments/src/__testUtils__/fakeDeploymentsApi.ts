@@ -362,6 +362,12 @@ export function fakeDeploymentsApi(
       fetchedAt: '2026-11-23T12:00:00Z',
     }),
     getPlanHistory: async () => ({ items: [] }),
+    getPlanHistoryDiff: async (_id, fromRevision, toRevision) => ({
+      from: { revision: fromRevision, chart: 'hello-0.1.0', recorded: true },
+      to: { revision: toRevision, chart: 'hello-0.1.0', recorded: true },
+      objects: [],
+      notes: [],
+    }),
     getPlanSync: async () => ({
       status: 'not-installed',
       summary: `No release ${draftPlan.releaseName} is installed in local-team-a/team-a`,

@@ -10,6 +10,7 @@ import {
   Operation,
   OperationLine,
   ReleaseHistoryEntry,
+  ReleaseRevisionDiff,
   ReleaseSyncState,
   ReleasePlan,
   ReleasePlanInput,
@@ -261,6 +262,12 @@ export interface DeploymentsApi {
   ): Promise<PlanResourceObjectDetail>;
   /** Helm revisions, newest first. */
   getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }>;
+  /** Two Helm revisions compared: values (secrets as markers) and rendered objects. */
+  getPlanHistoryDiff(
+    id: string,
+    fromRevision: number,
+    toRevision: number,
+  ): Promise<ReleaseRevisionDiff>;
   /** Whether the deployed release matches the plan, and how it differs. */
   getPlanSync(id: string): Promise<ReleaseSyncState>;
   listPlanPods(id: string): Promise<{ items: PlanPod[] }>;

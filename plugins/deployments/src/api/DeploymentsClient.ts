@@ -10,6 +10,7 @@ import {
   Operation,
   OperationLine,
   ReleaseHistoryEntry,
+  ReleaseRevisionDiff,
   ReleaseSyncState,
   ReleasePlan,
   ReleasePlanInput,
@@ -379,6 +380,16 @@ export class DeploymentsClient implements DeploymentsApi {
 
   async getPlanHistory(id: string): Promise<{ items: ReleaseHistoryEntry[] }> {
     return this.json('GET', `/plans/${encodeURIComponent(id)}/history`);
+  }
+
+  async getPlanHistoryDiff(
+    id: string,
+    fromRevision: number,
+    toRevision: number,
+  ): Promise<ReleaseRevisionDiff> {
+    return this.json('GET', `/plans/${encodeURIComponent(id)}/history/diff`, {
+      query: { fromRevision, toRevision },
+    });
   }
 
   async getPlanSync(id: string): Promise<ReleaseSyncState> {

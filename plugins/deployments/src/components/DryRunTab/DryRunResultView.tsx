@@ -15,6 +15,7 @@ import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { useState } from 'react';
 import { UnifiedDiff } from './UnifiedDiff';
+import { ValuesChangePanel } from './ValuesChangePanel';
 
 const CHANGE_COLOR: Record<DryRunObject['change'], string> = {
   added: '#2e7d32',
@@ -145,6 +146,9 @@ export function DryRunResultView(props: { result: DryRunResult }) {
             </div>
           ))}
         </Alert>
+      )}
+      {result.valuesChange && (
+        <ValuesChangePanel change={result.valuesChange} />
       )}
       <Box display="flex" alignItems="center" style={{ gap: 16 }} mb={1}>
         <Typography variant="body2">

@@ -3731,6 +3731,55 @@ export const spec = {
         },
       },
     },
+    '/plans/{id}/history/diff': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'GetPlanHistoryDiff',
+        description:
+          "Two Helm revisions of the plan's release compared: what each was made from (chart version, values profile revision, actor), the values diff (profile secrets as keyed markers), the charts' default-values diff and the rendered objects' diff (Secret data as markers, profile secrets redacted wherever a chart copied them).",
+        parameters: [
+          {
+            name: 'fromRevision',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2147483647,
+            },
+          },
+          {
+            name: 'toRevision',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2147483647,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The two revisions compared',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/JsonObject',
+                },
+              },
+            },
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
     '/plans/{id}/sync': {
       parameters: [
         {

@@ -282,6 +282,19 @@ export type GetPlanHistory = {
 /**
  * @public
  */
+export type GetPlanHistoryDiff = {
+  path: {
+    id: string;
+  };
+  query: {
+    fromRevision: number;
+    toRevision: number;
+  };
+  response: { [key: string]: any } | Error;
+};
+/**
+ * @public
+ */
 export type GetPlanLogs = {
   path: {
     id: string;
@@ -731,6 +744,8 @@ export type EndpointMap = {
   '#get|/plans/{id}/change-window': GetPlanChangeWindow;
 
   '#get|/plans/{id}/history': GetPlanHistory;
+
+  '#get|/plans/{id}/history/diff': GetPlanHistoryDiff;
 
   '#get|/plans/{id}/logs': GetPlanLogs;
 
