@@ -184,8 +184,25 @@ export function PlanDetails(props: PlanDetailsProps) {
   const lastChangeBy = edited ? plan.updatedBy : plan.statusChangedBy;
   const lastChangeAt = edited ? plan.updatedAt : plan.statusChangedAt;
 
+  // The error of the operation shown below; the plan's message repeats it.
+  const [followedError, setFollowedError] = useState<
+    { operationId: string; error: string } | undefined
+  >();
+  // Said once: while the operation card shows the error, the plan's
+  // message keeps only what it adds (the state the release was left in).
+  const statusMessage =
+    followedError &&
+    followed === followedError.operationId &&
+    plan.statusMessage?.startsWith(followedError.error)
+      ? plan.statusMessage
+          .slice(followedError.error.length)
+          .replace(/^[\s;:,.]+/, '')
+      : plan.statusMessage;
   const onFinished = useCallback(
     (operation: Operation) => {
+      if (operation.error) {
+        setFollowedError({ operationId: operation.id, error: operation.error });
+      }
       onChanged();
       reloadControl();
       notifyDeploymentsChanged();
@@ -293,13 +310,13 @@ export function PlanDetails(props: PlanDetailsProps) {
             resources={resources.value}
             resourcesError={resources.error}
           />
-          {plan.statusMessage && (
+          {statusMessage && (
             <Alert
               severity={messageSeverity(plan)}
               style={{ marginBottom: 8 }}
               data-testid="plan-status-message"
             >
-              {plan.statusMessage}
+              {statusMessage}
             </Alert>
           )}
           {plan.status === 'interrupted' && (
