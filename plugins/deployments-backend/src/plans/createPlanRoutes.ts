@@ -232,9 +232,11 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
             body,
           );
         },
+        // The release by name: the trail lists it, not the plan's id.
         started => ({
           operationId: started.id,
           inputsHash: started.inputsHash,
+          releaseName: started.releaseName,
         }),
       );
       res.status(202).json(toApiOperation(operation));
