@@ -12,6 +12,7 @@ import { deploymentsApiRef } from './api/DeploymentsApi';
 import { DeploymentsClient } from './api/DeploymentsClient';
 import { rootRouteRef as legacyRootRouteRef } from './routes';
 import {
+  entityAdvisoriesCard,
   entityDeploymentsCard,
   entityDryRunContent,
   entityLogsContent,
@@ -138,6 +139,21 @@ const auditSubPage = SubPageBlueprint.make({
   },
 });
 
+const advisoriesSubPage = SubPageBlueprint.make({
+  name: 'advisories',
+  attachTo: { id: 'page:deployments', input: 'pages' },
+  params: {
+    path: 'advisories',
+    title: 'Advisories',
+    loader: () =>
+      import('./components/DeploymentsPage').then(m => (
+        <m.DeploymentsSubPage>
+          <m.AdvisoriesPage />
+        </m.DeploymentsSubPage>
+      )),
+  },
+});
+
 /**
  * The deployments plugin for the new frontend system.
  * @alpha
@@ -154,10 +170,12 @@ export default createFrontendPlugin({
     chartsSubPage,
     profilesSubPage,
     auditSubPage,
+    advisoriesSubPage,
     entityPlanContent,
     entityDryRunContent,
     entityLogsContent,
     entityDeploymentsCard,
+    entityAdvisoriesCard,
   ],
   routes: { root: rootRouteRef },
 });

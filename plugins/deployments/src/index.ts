@@ -22,6 +22,11 @@ export {
 } from './api/DeploymentsApi';
 export { DeploymentsClient } from './api/DeploymentsClient';
 export {
+  AdvisoriesOverviewCard,
+  EntityAdvisoriesCard,
+  type AdvisoriesOverviewCardProps,
+} from './components/Advisories';
+export {
   DeploymentsStatusBanner,
   type DeploymentsStatusBannerProps,
 } from './components/StatusBanner';

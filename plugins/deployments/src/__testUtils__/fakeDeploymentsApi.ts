@@ -1,4 +1,5 @@
 import {
+  Advisory,
   ApprovalRequest,
   Chart,
   DeploymentsHealth,
@@ -209,6 +210,34 @@ export function fakeOperation(overrides: Partial<Operation> = {}): Operation {
   };
 }
 
+/** An open patch advisory of draftPlan's app image: 1.2.3 runs, 1.2.4 is out. */
+export function fakeAdvisory(overrides: Partial<Advisory> = {}): Advisory {
+  return {
+    id: 'adv-1',
+    planId: draftPlan.id,
+    subjectKind: 'image',
+    subject: 'Deployment/payments/app',
+    workload: 'Deployment/payments',
+    container: 'app',
+    initContainer: false,
+    running: 'registry.test/team/app:1.2.3',
+    source: 'registry.test/team/app',
+    kind: 'patch',
+    available: '1.2.4',
+    remedy: {
+      type: 'values',
+      valuesPath: 'image.tag',
+      from: '1.2.3',
+      to: '1.2.4',
+      valuesYaml: 'image:\n  tag: 1.2.4\n',
+    },
+    state: 'open',
+    firstSeenAt: '2026-12-03T09:00:00Z',
+    lastSeenAt: '2026-12-03T09:30:00Z',
+    ...overrides,
+  };
+}
+
 /** A pending approval request of draftPlan's apply, by another user. */
 export function fakeApproval(
   overrides: Partial<ApprovalRequest> = {},
@@ -347,6 +376,22 @@ export function fakeDeploymentsApi(
         decidedAt: '2026-11-23T12:03:00Z',
         decisionComment: input.comment,
       }),
+    listAdvisories: async () => ({ items: [], problems: [] }),
+    getPlanAdvisories: async () => ({ items: [] }),
+    checkPlanAdvisories: async () => ({ items: [] }),
+    dismissPlanAdvisory: async (_id, advisoryId, input) =>
+      fakeAdvisory({
+        id: advisoryId,
+        state: 'dismissed',
+        dismissedBy: 'user:default/guest',
+        dismissedAt: '2026-12-03T10:00:00Z',
+        dismissReason: input.reason,
+        dismissedUntil: input.until,
+      }),
+    createAdvisoryPlanRevision: async () => ({
+      ...draftPlan,
+      revision: draftPlan.revision + 1,
+    }),
     listPlanOperations: async () => ({
       items: [fakeOperation()],
       totalCount: 1,

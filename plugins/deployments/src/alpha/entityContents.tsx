@@ -51,6 +51,16 @@ export const entityLogsContent = EntityContentBlueprint.make({
   },
 });
 
+/** An overview card: patch advisories of the entity's deployed releases. */
+export const entityAdvisoriesCard = EntityCardBlueprint.make({
+  name: 'advisories',
+  params: {
+    filter: 'kind:component',
+    loader: () =>
+      import('../components/Advisories').then(m => <m.EntityAdvisoriesCard />),
+  },
+});
+
 /** An Overview card: each release plan by target with sync, health, last apply and pending approvals. */
 export const entityDeploymentsCard = EntityCardBlueprint.make({
   name: 'deployments',

@@ -1,5 +1,8 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
+  Advisory,
+  AdvisoryOverview,
+  PlanAdvisories,
   ApprovalDecisionInput,
   ApprovalRequest,
   ApprovalRequestInput,
@@ -249,6 +252,28 @@ export interface DeploymentsApi {
     approvalId: string,
     input: ApprovalDecisionInput,
   ): Promise<ApprovalRequest>;
+  /** Patch advisories of the plans the user may read (of one entity, when given). */
+  listAdvisories(options?: {
+    entityRef?: string;
+    includeResolved?: boolean;
+  }): Promise<AdvisoryOverview>;
+  /** The plan's advisories and the release's last check. */
+  getPlanAdvisories(
+    id: string,
+    options?: { includeResolved?: boolean },
+  ): Promise<PlanAdvisories>;
+  /** Checks the release's images and chart for newer versions now. */
+  checkPlanAdvisories(id: string): Promise<PlanAdvisories>;
+  dismissPlanAdvisory(
+    id: string,
+    advisoryId: string,
+    input: { reason: string; until?: string },
+  ): Promise<Advisory>;
+  /** A chart advisory's new plan revision, with the newer chart version. */
+  createAdvisoryPlanRevision(
+    id: string,
+    advisoryId: string,
+  ): Promise<ReleasePlan>;
   /** Newest first. */
   listPlanOperations(
     id: string,

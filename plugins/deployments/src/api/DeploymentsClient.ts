@@ -1,6 +1,9 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  Advisory,
+  AdvisoryOverview,
+  PlanAdvisories,
   ApprovalDecisionInput,
   ApprovalRequest,
   ApprovalRequestInput,
@@ -351,6 +354,61 @@ export class DeploymentsClient implements DeploymentsApi {
         approvalId,
       )}/decision`,
       { body: input },
+    );
+  }
+
+  async listAdvisories(
+    options: { entityRef?: string; includeResolved?: boolean } = {},
+  ): Promise<AdvisoryOverview> {
+    return this.json('GET', '/advisories', {
+      query: {
+        entityRef: options.entityRef,
+        includeResolved: options.includeResolved ? 'true' : undefined,
+      },
+    });
+  }
+
+  async getPlanAdvisories(
+    id: string,
+    options: { includeResolved?: boolean } = {},
+  ): Promise<PlanAdvisories> {
+    return this.json('GET', `/plans/${encodeURIComponent(id)}/advisories`, {
+      query: {
+        includeResolved: options.includeResolved ? 'true' : undefined,
+      },
+    });
+  }
+
+  async checkPlanAdvisories(id: string): Promise<PlanAdvisories> {
+    return this.json(
+      'POST',
+      `/plans/${encodeURIComponent(id)}/advisories/check`,
+    );
+  }
+
+  async dismissPlanAdvisory(
+    id: string,
+    advisoryId: string,
+    input: { reason: string; until?: string },
+  ): Promise<Advisory> {
+    return this.json(
+      'POST',
+      `/plans/${encodeURIComponent(id)}/advisories/${encodeURIComponent(
+        advisoryId,
+      )}/dismiss`,
+      { body: input },
+    );
+  }
+
+  async createAdvisoryPlanRevision(
+    id: string,
+    advisoryId: string,
+  ): Promise<ReleasePlan> {
+    return this.json(
+      'POST',
+      `/plans/${encodeURIComponent(id)}/advisories/${encodeURIComponent(
+        advisoryId,
+      )}/plan-revision`,
     );
   }
 

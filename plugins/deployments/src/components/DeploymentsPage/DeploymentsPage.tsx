@@ -5,6 +5,7 @@ import {
   TabbedLayout,
 } from '@backstage/core-components';
 import { ReactNode } from 'react';
+import { AdvisoriesPage } from '../Advisories';
 import { AuditPage } from '../AuditPage';
 import { ChartsPage } from '../ChartsPage';
 import { KeyringPage } from '../KeyringPage';
@@ -69,6 +70,12 @@ export function DeploymentsPage() {
           <>
             <DeploymentsStatusBanner />
             <ProfilesPage />
+          </>
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/advisories" title="Advisories">
+          <>
+            <DeploymentsStatusBanner />
+            <AdvisoriesPage />
           </>
         </TabbedLayout.Route>
         <TabbedLayout.Route path="/audit" title="Audit trail">

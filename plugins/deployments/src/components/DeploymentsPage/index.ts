@@ -4,3 +4,4 @@ export { TargetsPage } from '../TargetsPage';
 export { ChartsPage } from '../ChartsPage';
 export { AuditPage } from '../AuditPage';
 export { OperationsPage } from '../OperationsPage';
+export { AdvisoriesPage } from '../Advisories';

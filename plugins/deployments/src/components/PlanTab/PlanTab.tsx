@@ -14,6 +14,7 @@ import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
 import { usePlans } from '../../hooks/usePlans';
 import { PermissionButton, RelativeTime } from '../shared';
+import { PlanAdvisoriesCard } from './PlanAdvisoriesCard';
 import { PlanDetails } from './PlanDetails';
 import { PlanDialog } from './PlanDialog';
 import { PlanStatusChip } from './PlanStatusChip';
@@ -151,6 +152,9 @@ export function PlanTab(props: PlanTabProps) {
               onChanged={reload}
               onDeleted={reload}
             />
+            <Box mt={2}>
+              <PlanAdvisoriesCard plan={selected} onRevised={reload} />
+            </Box>
           </Box>
         )}
       </>
