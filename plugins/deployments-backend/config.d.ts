@@ -99,6 +99,14 @@ export interface Config {
     logs?: {
       /** Concurrent follow streams per user and backend instance. Default 5. */
       maxStreamsPerUser?: number;
+      /**
+       * A followed log that has been quiet this long asks the API server
+       * about its pod, so a server that hangs without closing the stream is
+       * noticed. Default 60.
+       */
+      quietCheckSeconds?: number;
+      /** How long that check may take before the stream ends with an error. Default 15. */
+      quietCheckTimeoutSeconds?: number;
     };
     health?: {
       /** How often target reachability is probed for the status banner. Default 60. */

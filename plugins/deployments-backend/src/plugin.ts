@@ -54,7 +54,10 @@ import { NotificationSender } from './notifications/NotificationSender';
 import { DatabaseOperationStore } from './operations/DatabaseOperationStore';
 import { OperationRunner } from './operations/OperationRunner';
 import { PlanOperationService } from './operations/PlanOperationService';
-import { ReleaseInspector } from './operations/ReleaseInspector';
+import {
+  ReleaseInspector,
+  readQuietLogCheck,
+} from './operations/ReleaseInspector';
 import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
 import { ReleaseRevisionReader } from './releaseHistory/ReleaseRevisionReader';
@@ -269,6 +272,7 @@ export const deploymentsPlugin = createBackendPlugin({
           helm,
           store: operationStore,
           logStreams,
+          quietLogCheck: readQuietLogCheck(config),
         });
         const releaseRevisions = ReleaseRevisionReader.create({
           targets,

@@ -46,6 +46,25 @@ export interface PodLogRequest extends ReleaseLogScope {
 }
 
 /**
+ * How a followed log finds out that its API server stopped answering. A
+ * quiet container sends nothing for hours, and so does a connection whose
+ * server hangs (accepts, never answers) without closing it: only asking the
+ * server tells them apart.
+ */
+export interface QuietStreamCheck {
+  /** After this long without a byte, the API server is asked about the pod. */
+  afterMs: number;
+  /** The answer must come within this long, or the stream ends with an error. */
+  timeoutMs: number;
+}
+
+/** One minute of silence, then 15 s for the API server to answer. */
+export const DEFAULT_QUIET_STREAM_CHECK: QuietStreamCheck = {
+  afterMs: 60_000,
+  timeoutMs: 15_000,
+};
+
+/**
  * The pods of a release with their containers (init containers too) and
  * whether each has a previous instance whose logs can be read.
  *
@@ -107,6 +126,8 @@ export async function followLogs(
     /** Without it the stream is not capped; with tailLines 'all' it is required. */
     limitBytes?: number;
     signal: AbortSignal;
+    /** DEFAULT_QUIET_STREAM_CHECK unless given. */
+    quietCheck?: QuietStreamCheck;
   },
 ): Promise<Readable> {
   const query = checkRequest(request, { follow: true });
@@ -194,9 +215,19 @@ export async function followLogs(
       }
       settled = true;
       const output = new PassThrough();
+      const watchdog = watchQuietStream({
+        ...request,
+        check: request.quietCheck ?? DEFAULT_QUIET_STREAM_CHECK,
+        onUnanswered: error => {
+          if (!output.destroyed) output.destroy(error);
+          upstream.destroy();
+        },
+      });
+      response.on('data', watchdog.activity);
       response.pipe(output, { end: false });
       finished(response, error => {
         cleanup();
+        watchdog.stop();
         if (output.destroyed) {
           return;
         }
@@ -210,12 +241,69 @@ export async function followLogs(
       // The consumer went away: stop reading from the API server.
       output.on('close', () => {
         cleanup();
+        watchdog.stop();
         upstream.destroy();
       });
       resolve(output);
     });
     upstream.end();
   });
+}
+
+/**
+ * Arms a timer that each byte of the stream resets; when it fires, the pod is
+ * read with a short timeout. An answer (even "not found": the log then ends
+ * by itself) re-arms it; no answer ends the stream through `onUnanswered`.
+ */
+function watchQuietStream(options: {
+  connection: ClusterConnection;
+  namespace: string;
+  pod: string;
+  check: QuietStreamCheck;
+  onUnanswered: (error: Error) => void;
+}): { activity(): void; stop(): void } {
+  const { connection, namespace, pod, check } = options;
+  const core = connection.makeApiClient(CoreV1Api, {
+    timeoutMs: check.timeoutMs,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let probe: () => Promise<void> = async () => {};
+  const arm = () => {
+    clearTimeout(timer);
+    if (stopped) return;
+    timer = setTimeout(probe, check.afterMs);
+    timer.unref?.();
+  };
+  probe = async () => {
+    try {
+      await core.readNamespacedPod({ name: pod, namespace });
+    } catch (error) {
+      if (!connection.describeError(error).serverAnswered && !stopped) {
+        stopped = true;
+        options.onUnanswered(
+          new ClusterRequestError(
+            `the API server stopped answering: the log was quiet for ${Math.round(
+              check.afterMs / 1000,
+            )} s and a check of pod ${pod} got no answer within ${Math.round(
+              check.timeoutMs / 1000,
+            )} s`,
+            'timeout',
+          ),
+        );
+        return;
+      }
+    }
+    arm();
+  };
+  arm();
+  return {
+    activity: arm,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 interface CheckedQuery {

@@ -1,7 +1,9 @@
+import { Config } from '@backstage/config';
 import { ReleaseHistoryEntry } from '@kubedeploy/plugin-deployments-common';
 import { Readable } from 'node:stream';
 import {
   CustomErrorBase,
+  InputError,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
@@ -11,7 +13,12 @@ import {
 } from '../cluster/ClusterConnection';
 import { LogStreamLimiter } from '../cluster/LogStreamLimiter';
 import { readReleaseImages } from '../cluster/ReleaseImages';
-import { followLogs, listPods, readLogs } from '../cluster/PodLogs';
+import {
+  followLogs,
+  listPods,
+  QuietStreamCheck,
+  readLogs,
+} from '../cluster/PodLogs';
 import { getReleaseResources } from '../cluster/ReleaseResources';
 import {
   ReleaseObjectQuery,
@@ -41,6 +48,27 @@ export class TargetClusterError extends CustomErrorBase {
     super(message, cause);
     this.statusCode = statusCode;
   }
+}
+
+/**
+ * `deployments.logs.quietCheckSeconds` and `quietCheckTimeoutSeconds`; a value
+ * that is not a positive number stops the plugin from starting.
+ */
+export function readQuietLogCheck(config: Config): QuietStreamCheck {
+  const millis = (key: string, fallbackSeconds: number) => {
+    const seconds =
+      config.getOptionalNumber(`deployments.logs.${key}`) ?? fallbackSeconds;
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new InputError(
+        `deployments.logs.${key} must be a positive number of seconds, got ${seconds}`,
+      );
+    }
+    return seconds * 1000;
+  };
+  return {
+    afterMs: millis('quietCheckSeconds', 60),
+    timeoutMs: millis('quietCheckTimeoutSeconds', 15),
+  };
 }
 
 /** Errors from the cluster and helm become 502/503 answers, not 500s or a misleading 403. */
@@ -95,6 +123,7 @@ export class ReleaseInspector {
     private readonly helm: () => Promise<HelmRunner>,
     private readonly store: DatabaseOperationStore,
     private readonly logStreams: LogStreamLimiter,
+    private readonly quietLogCheck: QuietStreamCheck | undefined,
   ) {}
 
   static create(options: {
@@ -102,12 +131,15 @@ export class ReleaseInspector {
     helm: () => Promise<HelmRunner>;
     store: DatabaseOperationStore;
     logStreams?: LogStreamLimiter;
+    /** How followed logs notice an API server that stopped answering. */
+    quietLogCheck?: QuietStreamCheck;
   }): ReleaseInspector {
     return new ReleaseInspector(
       options.targets,
       options.helm,
       options.store,
       options.logStreams ?? LogStreamLimiter.create(),
+      options.quietLogCheck,
     );
   }
 
@@ -278,6 +310,7 @@ export class ReleaseInspector {
         sinceSeconds: query.sinceSeconds,
         timestamps: query.timestamps,
         signal,
+        quietCheck: this.quietLogCheck,
       });
       stream.once('close', release);
       return stream;

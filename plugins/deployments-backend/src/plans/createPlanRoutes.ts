@@ -516,11 +516,12 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     res.setHeader('Cache-Control', 'no-store, no-transform');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
-    // The API server closed the stream (or went away): the client is told
-    // so in a last line, not left with an end that reads like the log's.
+    // The API server closed the stream, went away or stopped answering: the
+    // client is told so in a last line, not left with an end that reads
+    // like the log's.
     output.on('error', error => {
       output.unpipe(res);
-      res.end(`\n[log stream closed by the API server: ${error.message}]\n`);
+      res.end(`\n[log stream interrupted: ${error.message}]\n`);
     });
     // A client that goes away must end the stream, which frees its slot.
     res.on('close', () => output.destroy());
