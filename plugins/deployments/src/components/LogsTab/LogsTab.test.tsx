@@ -169,6 +169,54 @@ describe('LogsTab', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it('says when the API server interrupted a followed log and reconnects from the last line received', async () => {
+    const queries: Array<Record<string, unknown>> = [];
+    const streams = [
+      [
+        'one\ntwo\n',
+        '\n[log stream interrupted: the API server stopped answering]\n',
+      ],
+      ['three\n'],
+    ];
+    const api = fakeDeploymentsApi({
+      listPlanPods: async () => ({ items: pods }),
+      getPlanLogs: async () => 'old\n',
+      followPlanLogs: (_id, query, abort) => {
+        queries.push({ ...query });
+        const chunks = streams[queries.length - 1] ?? [];
+        return (async function* stream() {
+          for (const chunk of chunks) yield chunk;
+          // The second stream stays open like a healthy follow.
+          if (queries.length > 1) {
+            await new Promise(resolve =>
+              abort.addEventListener('abort', resolve),
+            );
+          }
+        })();
+      },
+    });
+    await renderDeployments(<LogsTab entityRef={PAYMENTS_API_REF} />, { api });
+    await screen.findByText('1 line(s)');
+    fireEvent.click(screen.getByLabelText('Follow'));
+
+    expect(await screen.findByTestId('logs-interrupted')).toHaveTextContent(
+      'The log stream was interrupted: the API server stopped answering',
+    );
+    expect(queries[0]).toMatchObject({ tailLines: 500 });
+    fireEvent.click(screen.getByRole('button', { name: 'Reconnect' }));
+
+    // Only what was written since; the lines already read stay.
+    expect(
+      await screen.findByText('Following · 5 line(s)'),
+    ).toBeInTheDocument();
+    expect(queries[1]).toMatchObject({ sinceSeconds: expect.any(Number) });
+    expect(queries[1].tailLines).toBeUndefined();
+    expect(queries[1].sinceSeconds).toBeLessThanOrEqual(3);
+    expect(screen.getByText('three')).toBeInTheDocument();
+    expect(screen.getByText('one')).toBeInTheDocument();
+    expect(screen.queryByTestId('logs-interrupted')).not.toBeInTheDocument();
+  });
+
   it('merges the logs of all pods of a workload: interleaved by time, prefixed, line numbers kept when searching', async () => {
     const logs: Record<string, string> = {
       'hello-abc':

@@ -103,6 +103,9 @@ function podsOf(pods: PlanPod[], selection: string): PlanPod[] {
   return pods.filter(p => p.name === selection);
 }
 
+/** The last line the backend writes when the API server cut or stopped a followed log. */
+const INTERRUPTED = /^\[log stream interrupted: (.*)\]$/;
+
 /** Appends complete lines of a followed stream; keeps the unfinished rest. */
 function takeLines(buffer: { rest: string }, chunk: string): string[] {
   const text = buffer.rest + chunk;
@@ -137,8 +140,14 @@ function PlanLogs(props: { plan: ReleasePlan }) {
   const [state, setState] = useState<
     | { kind: 'idle' | 'loading' | 'following' | 'ended' }
     | { kind: 'failed'; message: string }
+    | { kind: 'interrupted'; reason: string; lastDataAt: number }
   >({ kind: 'idle' });
   const [reloads, setReloads] = useState(0);
+  // A reconnect follows on from the lines already shown, asking only for
+  // what was written since the last chunk arrived (plus a second).
+  const resumeFrom = useRef<
+    { sinceSeconds: number; lines: LogLine[] } | undefined
+  >();
   const held = useRef<LogLine[] | undefined>();
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -192,6 +201,8 @@ function PlanLogs(props: { plan: ReleasePlan }) {
       return undefined;
     }
     const controller = new AbortController();
+    const resume = resumeFrom.current;
+    resumeFrom.current = undefined;
     const sources = readPods.map(p => {
       const name =
         merged && !p.containers.some(c => c.name === containerName)
@@ -203,15 +214,19 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           pod: p.name,
           container: name,
           previous: usePrevious || undefined,
-          tailLines: tail === 'all' ? undefined : Number(tail),
-          all: tail === 'all' || undefined,
+          ...(resume
+            ? { sinceSeconds: resume.sinceSeconds }
+            : {
+                tailLines: tail === 'all' ? undefined : Number(tail),
+                all: tail === 'all' || undefined,
+              }),
           ...(merged && { timestamps: true }),
         },
       };
     });
-    setLines([]);
+    setLines(resume?.lines ?? []);
     held.current = undefined;
-    let shown: LogLine[] = [];
+    let shown: LogLine[] = resume?.lines ?? [];
     const show = (next: LogLine[]) => {
       shown = keepLast(next);
       if (pausedRef.current) {
@@ -241,18 +256,23 @@ function PlanLogs(props: { plan: ReleasePlan }) {
     };
     const followAll = async () => {
       setState({ kind: 'following' });
-      let count = 0;
+      let count = shown.length > 0 ? shown[shown.length - 1].n : 0;
+      let interruption: { reason: string; lastDataAt: number } | undefined;
       await Promise.all(
         sources.map(async ({ source, query }) => {
           const buffer = { rest: '' };
+          let lastDataAt = Date.now();
+          let lastLine = '';
           for await (const chunk of api.followPlanLogs(
             plan.id,
             query,
             controller.signal,
           )) {
+            lastDataAt = Date.now();
             const fresh: LogLine[] = [];
             for (const line of takeLines(buffer, chunk)) {
               count += 1;
+              lastLine = line;
               if (merged) {
                 const [timed] = parseTimedLines(line, source);
                 fresh.push({ n: count, text: timed.text, source });
@@ -264,6 +284,7 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           }
           if (buffer.rest) {
             count += 1;
+            lastLine = buffer.rest;
             show([
               ...shown,
               merged
@@ -271,11 +292,19 @@ function PlanLogs(props: { plan: ReleasePlan }) {
                 : { n: count, text: buffer.rest },
             ]);
           }
+          const cut = INTERRUPTED.exec(lastLine.trim());
+          if (cut && !interruption) {
+            interruption = { reason: cut[1], lastDataAt };
+          }
         }),
       );
       if (!controller.signal.aborted) {
         setLines(shown);
-        setState({ kind: 'ended' });
+        setState(
+          interruption
+            ? { kind: 'interrupted', ...interruption }
+            : { kind: 'ended' },
+        );
       }
     };
     (follow && !usePrevious ? followAll() : readOnce()).catch(error => {
@@ -508,6 +537,32 @@ function PlanLogs(props: { plan: ReleasePlan }) {
       {state.kind === 'failed' && (
         <Alert severity="error" style={{ marginTop: 8 }}>
           Could not read the log: {state.message}
+        </Alert>
+      )}
+      {state.kind === 'interrupted' && (
+        <Alert
+          severity="warning"
+          style={{ marginTop: 8 }}
+          data-testid="logs-interrupted"
+          action={
+            <Button
+              color="inherit"
+              size="small"
+              onClick={() => {
+                resumeFrom.current = {
+                  sinceSeconds:
+                    Math.ceil((Date.now() - state.lastDataAt) / 1000) + 1,
+                  lines,
+                };
+                setReloads(reloads + 1);
+              }}
+            >
+              Reconnect
+            </Button>
+          }
+        >
+          The log stream was interrupted: {state.reason}. Reconnecting follows
+          on from the last line received.
         </Alert>
       )}
       <Typography
