@@ -20,63 +20,68 @@ import { PlanDialog } from './PlanDialog';
 import { PlanStatusChip } from './PlanStatusChip';
 import { usePlanSelection } from './usePlanSelection';
 
-const columns: TableColumn<ReleasePlan>[] = [
-  {
-    title: 'Release',
-    field: 'releaseName',
-    highlight: true,
-    render: plan => (
-      <>
-        <Typography variant="body2" style={{ fontWeight: 'bold' }}>
-          {plan.releaseName}
-        </Typography>
-        <Typography variant="caption" color="textSecondary">
-          {plan.chart.name} {plan.chart.version}
-        </Typography>
-      </>
-    ),
-  },
-  {
-    title: 'Where',
-    render: plan => `${plan.target}/${plan.namespace}`,
-  },
-  {
-    title: 'Status',
-    render: plan => (
-      <>
-        <PlanStatusChip status={plan.status} />
-        {plan.statusMessage && (
-          <Typography
-            variant="caption"
-            color="textSecondary"
-            component="p"
-            style={{ maxWidth: 360 }}
-          >
-            {plan.statusMessage}
-          </Typography>
-        )}
-      </>
-    ),
-  },
-  {
-    title: 'Last change',
-    render: plan => {
-      // An edit is a change too, not only an operation.
-      const edited =
-        Date.parse(plan.updatedAt) > Date.parse(plan.statusChangedAt);
-      return (
+/** The plans' columns; the chosen plan's message shows in its details, not twice. */
+function planColumns(selectedId?: string): TableColumn<ReleasePlan>[] {
+  return [
+    {
+      title: 'Release',
+      field: 'releaseName',
+      highlight: true,
+      render: plan => (
         <>
-          <Typography variant="body2">
-            <RelativeTime at={edited ? plan.updatedAt : plan.statusChangedAt} />
+          <Typography variant="body2" style={{ fontWeight: 'bold' }}>
+            {plan.releaseName}
           </Typography>
           <Typography variant="caption" color="textSecondary">
-            {edited ? plan.updatedBy : plan.statusChangedBy}
+            {plan.chart.name} {plan.chart.version}
           </Typography>
         </>
-      );
+      ),
     },
-  },
-];
+    {
+      title: 'Where',
+      render: plan => `${plan.target}/${plan.namespace}`,
+    },
+    {
+      title: 'Status',
+      render: plan => (
+        <>
+          <PlanStatusChip status={plan.status} />
+          {plan.statusMessage && plan.id !== selectedId && (
+            <Typography
+              variant="caption"
+              color="textSecondary"
+              component="p"
+              style={{ maxWidth: 360 }}
+            >
+              {plan.statusMessage}
+            </Typography>
+          )}
+        </>
+      ),
+    },
+    {
+      title: 'Last change',
+      render: plan => {
+        // An edit is a change too, not only an operation.
+        const edited =
+          Date.parse(plan.updatedAt) > Date.parse(plan.statusChangedAt);
+        return (
+          <>
+            <Typography variant="body2">
+              <RelativeTime
+                at={edited ? plan.updatedAt : plan.statusChangedAt}
+              />
+            </Typography>
+            <Typography variant="caption" color="textSecondary">
+              {edited ? plan.updatedBy : plan.statusChangedBy}
+            </Typography>
+          </>
+        );
+      },
+    },
+  ];
+}
 
 /** Props of {@link PlanTab}. */
 export interface PlanTabProps {
@@ -130,7 +135,7 @@ export function PlanTab(props: PlanTabProps) {
         </Box>
         <Table<ReleasePlan>
           title={`Release plans (${plans?.length ?? 0})`}
-          columns={columns}
+          columns={planColumns(selected?.id)}
           data={plans ?? []}
           onRowClick={(_, plan) => plan && select(plan.id)}
           options={{
