@@ -417,6 +417,8 @@ function PlanLogs(props: { plan: ReleasePlan }) {
           value={containerName}
           onChange={e => setContainerName(e.target.value)}
           margin="dense"
+          // The merged view's empty choice has text: the label must not cover it.
+          InputLabelProps={{ shrink: true }}
           inputProps={{ 'data-testid': 'logs-container' }}
         >
           {merged && <option value="">each pod's main container</option>}
@@ -436,7 +438,7 @@ function PlanLogs(props: { plan: ReleasePlan }) {
         </TextField>
         <TextField
           id="deployments-logs-tail"
-          label={merged ? 'Lines per pod' : 'Lines'}
+          label="Lines"
           select
           SelectProps={{ native: true }}
           value={tail}

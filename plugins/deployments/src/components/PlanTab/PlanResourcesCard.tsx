@@ -142,7 +142,11 @@ function ResourceTree(props: { planId: string; resources: PlanResources }) {
                         )?.name,
                       )}
                       aria-label={`Logs of ${row.pod.name}`}
-                      style={{ alignSelf: 'center', marginLeft: 8 }}
+                      style={{
+                        alignSelf: 'center',
+                        marginLeft: 8,
+                        whiteSpace: 'nowrap',
+                      }}
                     >
                       Logs
                     </Link>

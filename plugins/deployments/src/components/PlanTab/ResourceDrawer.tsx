@@ -129,7 +129,9 @@ function DrawerContent(props: {
                 <TableBody>
                   {detail.value.conditions.map(condition => (
                     <TableRow key={condition.type}>
-                      <TableCell>{condition.type}</TableCell>
+                      <TableCell style={{ whiteSpace: 'nowrap' }}>
+                        {condition.type}
+                      </TableCell>
                       <TableCell>{condition.status}</TableCell>
                       <TableCell>{condition.reason ?? ''}</TableCell>
                       <TableCell>{condition.message ?? ''}</TableCell>
@@ -156,7 +158,9 @@ function DrawerContent(props: {
                   {detail.value.events.map((event, index) => (
                     <TableRow key={index}>
                       <TableCell>{event.type}</TableCell>
-                      <TableCell>{event.reason}</TableCell>
+                      <TableCell style={{ whiteSpace: 'nowrap' }}>
+                        {event.reason}
+                      </TableCell>
                       <TableCell>
                         {event.message}
                         {event.count > 1 ? ` (×${event.count})` : ''}

@@ -37,12 +37,7 @@ function describeObject(object: PlanResourceObject): string {
     const j = object.job;
     return `${j.succeeded} succeeded, ${j.active} active, ${j.failed} failed`;
   }
-  if (object.service) {
-    const s = object.service;
-    return [s.type, s.clusterIP, ...(s.externalAddresses ?? [])]
-      .filter(Boolean)
-      .join(' · ');
-  }
+  // A Service's health message already names its type and addresses.
   if (object.persistentVolumeClaim) return object.persistentVolumeClaim.phase;
   return '';
 }
