@@ -18,6 +18,7 @@ import { EnvelopeCipher } from '../secrets/EnvelopeCipher';
 import { describeInvalidChangeWindows } from '../changeWindows/changeWindowSchedule';
 import { SecretsService } from '../secrets/SecretsService';
 import { DatabaseTargetStore, StoredTarget } from './DatabaseTargetStore';
+import { pinServerAddress } from './pinServerAddress';
 import {
   CredentialFields,
   SealedTargetPayload,
@@ -335,7 +336,11 @@ export class TargetService {
       target.impersonateUser || target.impersonateGroups?.length
         ? { user: target.impersonateUser, groups: target.impersonateGroups }
         : undefined;
-    return { ...auth.access(target, payload), impersonate };
+    const access = { ...auth.access(target, payload), impersonate };
+    // Processes such as helm resolve names themselves: they get the address checked.
+    return auth.checksServerUrl && this.connectLookup
+      ? pinServerAddress(access, this.connectLookup)
+      : access;
   }
 
   /**
