@@ -316,17 +316,27 @@ export class AdvisoryService {
         `The plan already uses ${chart.name} ${chart.version}; run its dry-run`,
       );
     }
+    // The plan's values follow only a profile already upgraded to the new
+    // version; a pinned revision moves to the profile's newest, which is it.
+    let profileRevision = plan.profileRevision;
     if (plan.profileId) {
       const profile = await profiles.get(plan.profileId);
       if (profile.chartId !== chart.id) {
         throw new ConflictError(
-          `The plan's values profile "${profile.name}" belongs to another chart version; upgrade the profile to ${chart.name} ${chart.version} first, then change the plan's chart`,
+          `The plan's values profile "${profile.name}" is for another version of the chart; upgrade the profile to ${chart.name} ${chart.version} first (Profiles: Upgrade), then create the plan revision`,
         );
       }
+      if (profileRevision !== undefined) profileRevision = profile.revision;
     }
     return plans.update(
       planId,
-      { chartId: chart.id, expectedRevision: plan.revision },
+      {
+        chartId: chart.id,
+        expectedRevision: plan.revision,
+        ...(profileRevision !== plan.profileRevision
+          ? { profileId: plan.profileId, profileRevision }
+          : {}),
+      },
       caller.actor,
       caller.credentials,
     );

@@ -172,6 +172,7 @@ describe.each(databases.eachSupportedId())(
     let server: Server;
     let planId: string;
     let downPlanId: string;
+    let downProfileId: string;
     let downRegistry: string;
     // Tasks run when the test triggers them, as a replica's scheduler would.
     const scheduler = mockServices.scheduler();
@@ -330,6 +331,7 @@ describe.each(databases.eachSupportedId())(
           values: { image: { repository: `${downRegistry}/team/app` } },
         });
       ensure(profile);
+      downProfileId = profile.body.id;
       const downPlan = await request(server)
         .post(`${API}/plans`)
         .set(as(ALICE))
@@ -606,6 +608,47 @@ describe.each(databases.eachSupportedId())(
         state: 'open',
       });
       expect(find(after.items, 'chart', 'patch')).toBeUndefined();
+    });
+
+    it('a plan whose values profile is for the old version is told to upgrade it first; then the revision takes the upgraded profile', async () => {
+      const chartPatch = find(
+        (await advisoriesOf(downPlanId)).items,
+        'chart',
+        'patch',
+      )!;
+      const click = () =>
+        request(server)
+          .post(
+            `${API}/plans/${downPlanId}/advisories/${chartPatch.id}/plan-revision`,
+          )
+          .set(as(ALICE));
+      const refused = await click();
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(
+        /values profile "down-.*" is for another version of the chart; upgrade the profile to advised 0.1.1 first/,
+      );
+      const charts = await request(server)
+        .get(`${API}/charts`)
+        .query({ name: 'advised' })
+        .set(as(ALICE));
+      const newer = charts.body.items.find(
+        (c: { version: string }) => c.version === '0.1.1',
+      );
+      ensure(
+        await request(server)
+          .post(`${API}/profiles/${downProfileId}/upgrade`)
+          .set(as(ALICE))
+          .send({ chartId: newer.id }),
+        200,
+      );
+      const revised = await click();
+      expect(revised.status).toBe(201);
+      expect(revised.body).toMatchObject({
+        revision: 2,
+        profileId: downProfileId,
+        chart: { version: '0.1.1' },
+      });
+      expect((await run(downPlanId, 'dry-run')).status).toBe('succeeded');
     });
   },
 );
