@@ -114,6 +114,33 @@ describe('OciRegistryClient against the local registries', () => {
     );
   });
 
+  it('resolves the digest a tag points to from Docker-Content-Digest, or the manifest bytes', async () => {
+    const client = OciRegistryClient.create({ allowPlainHttp: loopback });
+    const ref = parseChartReference(
+      `oci://${stack.registry}/charts/hello:0.1.0`,
+    );
+    expect(await client.resolveDigest(ref)).toBe(helloDigest);
+
+    // A registry that sends no digest header: the GET's bytes decide.
+    const body = JSON.stringify({ schemaVersion: 2, manifests: [] });
+    const methods: string[] = [];
+    const { server, host } = await startServer((request, response) => {
+      methods.push(request.method!);
+      response.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+    try {
+      const index = parseChartReference(`oci://${host}/team/app:1.2.3`);
+      expect(await client.resolveDigest(index)).toBe(sha256(body));
+      expect(methods).toEqual(['HEAD', 'GET']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('lists tags', async () => {
     const client = OciRegistryClient.create({ allowPlainHttp: loopback });
     const tags = await client.listTags(
@@ -182,6 +209,24 @@ describe('OciRegistryClient against the local registries', () => {
       const layer = manifest.layers.find(l => l.mediaType === HELM_CHART)!;
       expect(sha256(await client.getBlob(ref, layer))).toBe(layer.digest);
       expect(await client.listTags(ref)).toContain('0.1.0');
+    });
+
+    it('resolves the digest a tag points to with a HEAD, with the stored credentials', async () => {
+      const client = OciRegistryClient.create({
+        allowPlainHttp: loopback,
+        credentials: {
+          kind: 'basic',
+          username: stack.registryUser,
+          password: stack.registryPassword,
+        },
+      });
+      expect(await client.resolveDigest(ref)).toBe(
+        stack.pushedDigests.get(`${stack.authRegistry}/hello`),
+      );
+      const anonymous = OciRegistryClient.create({ allowPlainHttp: loopback });
+      await expect(anonymous.resolveDigest(ref)).rejects.toThrow(
+        NotAllowedError,
+      );
     });
 
     it('refuses a wrong password without echoing it', async () => {
