@@ -42,6 +42,11 @@ export interface Config {
       allowLoopback?: boolean;
       /** host[:port]s that may be reached over plain http. */
       plainHttpHosts?: string[];
+      /**
+       * The time one chart registration may take in all, every request of
+       * it together (each request also has a 30 s limit). Default 120.
+       */
+      registrationTimeoutSeconds?: number;
     };
     /**
      * Which API servers targets may point at, checked when a target's URL is

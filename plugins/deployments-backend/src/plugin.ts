@@ -58,6 +58,7 @@ import {
   ReleaseInspector,
   readQuietLogCheck,
 } from './operations/ReleaseInspector';
+import { readPositiveSeconds } from './lib/configDurations';
 import { ReleaseSyncReader } from './operations/ReleaseSyncReader';
 import { DatabasePlanStore } from './plans/DatabasePlanStore';
 import { ReleaseRevisionReader } from './releaseHistory/ReleaseRevisionReader';
@@ -174,6 +175,11 @@ export const deploymentsPlugin = createBackendPlugin({
           },
           outboundPolicy: outbound.registries,
           allowPlainHttp: outbound.allowPlainHttp,
+          registrationTimeoutMs: readPositiveSeconds(
+            config,
+            'deployments.registries.registrationTimeoutSeconds',
+            120,
+          ),
         });
 
         const profiles = ProfileService.create({

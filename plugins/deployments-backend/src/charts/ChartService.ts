@@ -6,6 +6,7 @@ import {
   OciRegistryClient,
   RegistryCredentials,
 } from './oci/OciRegistryClient';
+import { outboundDeadline, OutboundDeadline } from './fetchOutbound';
 import { OutboundPolicy } from './oci/outboundPolicy';
 import { parseChartReference } from './oci/parseChartReference';
 import { HelmRepositoryClient } from './repo/HelmRepositoryClient';
@@ -25,7 +26,14 @@ export interface ChartServiceOptions {
   credentialsFor?: (host: string) => Promise<RegistryCredentials>;
   /** What uses a chart (profiles, plans), described for a person; in-use charts stay. */
   usage?: (chartId: string) => Promise<string[]>;
+  /**
+   * The time one registration may take in all (every request of it
+   * together); each request also has its own limit. 120 s by default.
+   */
+  registrationTimeoutMs?: number;
 }
+
+const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 
 /** What to register: a chart in an OCI registry or a classic HTTP Helm repository. */
 export interface RegisterChartInput {
@@ -115,9 +123,18 @@ export class ChartService {
     input: RegisterChartInput,
     actor: string,
   ): Promise<{ chart: StoredChart; created: boolean }> {
+    const ms =
+      this.options.registrationTimeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
+    const deadline = outboundDeadline(
+      ms,
+      `registering ${input.reference}${
+        input.version ? ` ${input.version}` : ''
+      }`,
+      `${ms / 1000} s (deployments.registries.registrationTimeoutSeconds)`,
+    );
     return sourceKindOf(input.reference) === 'http'
-      ? this.registerFromRepository(input, actor)
-      : this.registerFromRegistry(input, actor);
+      ? this.registerFromRepository(input, actor, deadline)
+      : this.registerFromRegistry(input, actor, deadline);
   }
 
   /**
@@ -127,6 +144,7 @@ export class ChartService {
   private async registerFromRegistry(
     input: RegisterChartInput,
     actor: string,
+    deadline: OutboundDeadline,
   ): Promise<{ chart: StoredChart; created: boolean }> {
     const ref = parseChartReference(ociReference(input), {
       version: input.version,
@@ -136,7 +154,7 @@ export class ChartService {
         'Register a chart by version (a tag), e.g. oci://host/charts/hello with version 0.1.0',
       );
     }
-    const client = await this.client(ref.registry);
+    const client = await this.client(ref.registry, deadline);
     const { manifest, digest: manifestDigest } = await client.getManifest(ref);
     if (manifest.config.mediaType !== HELM_CONFIG_MEDIA_TYPE) {
       throw new InputError(
@@ -176,6 +194,7 @@ export class ChartService {
   private async registerFromRepository(
     input: RegisterChartInput,
     actor: string,
+    deadline: OutboundDeadline,
   ): Promise<{ chart: StoredChart; created: boolean }> {
     const repo = parseRepositoryReference(input.reference, input.chart);
     if (!input.version) {
@@ -183,7 +202,7 @@ export class ChartService {
         `Register a chart from a Helm repository by version, e.g. ${repo.url} with chart ${repo.chart} and version 0.1.0`,
       );
     }
-    const client = await this.repositoryClient(repo.url);
+    const client = await this.repositoryClient(repo.url, deadline);
     const entry = await client.getEntry(repo, input.version);
     const archive = await client.download(repo, entry);
     return this.pin(
@@ -289,8 +308,12 @@ export class ChartService {
   }
 
   /** A client for one repository; stored credentials for its host go to its origin only. */
-  private async repositoryClient(url: string): Promise<HelmRepositoryClient> {
+  private async repositoryClient(
+    url: string,
+    deadline?: OutboundDeadline,
+  ): Promise<HelmRepositoryClient> {
     return HelmRepositoryClient.create({
+      deadline,
       credentials: await this.options.credentialsFor?.(new URL(url).host),
       allowPlainHttp: this.options.allowPlainHttp,
       checkUrl: target => this.options.outboundPolicy.check(target),
@@ -307,8 +330,12 @@ export class ChartService {
     return this.client(host);
   }
 
-  private async client(host: string): Promise<OciRegistryClient> {
+  private async client(
+    host: string,
+    deadline?: OutboundDeadline,
+  ): Promise<OciRegistryClient> {
     return OciRegistryClient.create({
+      deadline,
       credentials: await this.options.credentialsFor?.(host),
       allowPlainHttp: this.options.allowPlainHttp,
       checkUrl: target => this.options.outboundPolicy.check(target),

@@ -26,6 +26,8 @@ export interface OutboundFetchOptions {
   connectCheck?: (address: string, port: number) => Promise<string | undefined>;
   /** For the whole exchange: redirects and the body included. */
   timeoutMs: number;
+  /** A bound on the task this request is part of, e.g. a whole registration. */
+  deadline?: OutboundDeadline;
   /** Largest body read; a bigger declared or streamed body is refused. */
   maxBytes: number;
   /** What is fetched, for messages, e.g. "manifest of oci://host/charts/hello:1.0.0". */
@@ -36,6 +38,28 @@ export interface OutboundFetchOptions {
   /** Sent only on hops to `origin`, so a redirect elsewhere never sees it. */
   authorization?: { header: string; origin: string };
   maxRedirects?: number;
+}
+
+/**
+ * One time limit shared by the requests of a task (a registration: token,
+ * manifest, chart layer), so a registry that answers each request just in
+ * time cannot stretch the task to many times the per-request limit.
+ */
+export interface OutboundDeadline {
+  signal: AbortSignal;
+  /** What is bounded, for messages, e.g. "registering oci://host/charts/hello 0.1.0". */
+  task: string;
+  /** The limit and where it is set, for messages. */
+  limit: string;
+}
+
+/** A deadline `ms` from now. */
+export function outboundDeadline(
+  ms: number,
+  task: string,
+  limit: string,
+): OutboundDeadline {
+  return { signal: AbortSignal.timeout(ms), task, limit };
 }
 
 /** A response; the body is read only for 2xx answers. */
@@ -126,7 +150,13 @@ export async function fetchOutbound(
   start: URL,
   options: OutboundFetchOptions,
 ): Promise<OutboundResponse> {
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const { deadline } = options;
+  if (deadline?.signal.aborted) {
+    throw deadlineError(deadline, start, options);
+  }
+  const signal = deadline
+    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), deadline.signal])
+    : AbortSignal.timeout(options.timeoutMs);
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   let url = start;
   for (let hop = 0; ; hop++) {
@@ -244,6 +274,9 @@ function networkError(
   options: OutboundFetchOptions,
 ): Error {
   const name = (error as { name?: string })?.name;
+  if (options.deadline?.signal.aborted) {
+    return deadlineError(options.deadline, url, options);
+  }
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new ServiceUnavailableError(
       `Timed out after ${options.timeoutMs} ms fetching the ${options.what} from ${url.host}`,
@@ -258,5 +291,15 @@ function networkError(
   const detail = cause?.code ?? cause?.message ?? (error as Error)?.message;
   return new ServiceUnavailableError(
     `Could not reach ${url.host} for the ${options.what}: ${detail}`,
+  );
+}
+
+function deadlineError(
+  deadline: OutboundDeadline,
+  url: URL,
+  options: OutboundFetchOptions,
+): Error {
+  return new ServiceUnavailableError(
+    `Stopped ${deadline.task}: it took longer than ${deadline.limit}, the last step fetching the ${options.what} from ${url.host}`,
   );
 }

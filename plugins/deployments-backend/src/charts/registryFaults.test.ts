@@ -23,6 +23,8 @@ const TIMEOUT_MS = 30_000;
 const MAX_MANIFEST_BYTES = 4 * MIB;
 const MAX_BLOB_BYTES = 20 * MIB;
 const HUGE = 100 * MIB;
+const SLOW_ANSWER_MS = 1_500;
+const slowLayer = Buffer.from('a chart layer, slowly');
 
 type Server = Parameters<typeof request>[0];
 
@@ -105,6 +107,19 @@ async function startFakeRegistry() {
         res.end(manifest(1000, `sha256:${'b'.repeat(64)}`));
         return;
       }
+      if (repo === 'slow') {
+        // Each answer just in time for the per-request limit.
+        setTimeout(
+          () => res.end(manifest(slowLayer.length, digestOf(slowLayer))),
+          SLOW_ANSWER_MS,
+        );
+        return;
+      }
+    }
+    if (kind === 'blobs' && repo === 'slow') {
+      res.setHeader('content-type', 'application/octet-stream');
+      setTimeout(() => res.end(slowLayer), SLOW_ANSWER_MS);
+      return;
     }
     if (kind === 'blobs') {
       res.setHeader('content-type', 'application/octet-stream');
@@ -223,5 +238,43 @@ describe('chart registration from a misbehaving registry', () => {
     // The same registry at full speed registers the chart.
     const { response } = await register(relay.address, 'hello');
     expect(response.status).toBe(201);
+  });
+
+  it('bounds a whole registration, not only each request', async () => {
+    const { server: bounded } = await startTestBackend({
+      features: [
+        deploymentsPlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            deployments: {
+              registries: {
+                allowLoopback: true,
+                registrationTimeoutSeconds: 2,
+              },
+            },
+          },
+        }),
+      ],
+    });
+    const startedAt = Date.now();
+    const response = await request(bounded)
+      .post(`${API}/charts`)
+      .send({ reference: `oci://${fake.host}/charts/slow`, version: '0.1.0' });
+    const elapsed = Date.now() - startedAt;
+    // eslint-disable-next-line no-console
+    console.log('slow', elapsed, 'ms', response.body.error?.message);
+    // The manifest came in 1.5 s, within every limit; the layer would have
+    // made it 3 s in all.
+    expect(response.status).toBe(503);
+    expect(response.body.error.message).toBe(
+      `Stopped registering oci://${
+        fake.host
+      }/charts/slow 0.1.0: it took longer than 2 s (deployments.registries.registrationTimeoutSeconds), the last step fetching the blob ${digestOf(
+        slowLayer,
+      )} of oci://${fake.host}/charts/slow:0.1.0 from ${fake.host}`,
+    );
+    expect(elapsed).toBeLessThan(2_900);
+    const charts = await request(bounded).get(`${API}/charts`);
+    expect(JSON.stringify(charts.body)).not.toContain('slow');
   });
 });

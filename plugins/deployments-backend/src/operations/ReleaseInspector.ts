@@ -3,7 +3,6 @@ import { ReleaseHistoryEntry } from '@kubedeploy/plugin-deployments-common';
 import { Readable } from 'node:stream';
 import {
   CustomErrorBase,
-  InputError,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
@@ -32,6 +31,7 @@ import {
   ManifestObject,
 } from '../targets/namespaceBoundary';
 import { TargetService } from '../targets/TargetService';
+import { readPositiveSeconds } from '../lib/configDurations';
 import { DatabaseOperationStore } from './DatabaseOperationStore';
 import { parseRenderedRelease } from './manifest';
 
@@ -55,19 +55,17 @@ export class TargetClusterError extends CustomErrorBase {
  * that is not a positive number stops the plugin from starting.
  */
 export function readQuietLogCheck(config: Config): QuietStreamCheck {
-  const millis = (key: string, fallbackSeconds: number) => {
-    const seconds =
-      config.getOptionalNumber(`deployments.logs.${key}`) ?? fallbackSeconds;
-    if (!Number.isFinite(seconds) || seconds <= 0) {
-      throw new InputError(
-        `deployments.logs.${key} must be a positive number of seconds, got ${seconds}`,
-      );
-    }
-    return seconds * 1000;
-  };
   return {
-    afterMs: millis('quietCheckSeconds', 60),
-    timeoutMs: millis('quietCheckTimeoutSeconds', 15),
+    afterMs: readPositiveSeconds(
+      config,
+      'deployments.logs.quietCheckSeconds',
+      60,
+    ),
+    timeoutMs: readPositiveSeconds(
+      config,
+      'deployments.logs.quietCheckTimeoutSeconds',
+      15,
+    ),
   };
 }
 

@@ -7,7 +7,11 @@ import {
 } from '@backstage/errors';
 import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
-import { fetchOutbound, OutboundResponse } from '../fetchOutbound';
+import {
+  fetchOutbound,
+  OutboundDeadline,
+  OutboundResponse,
+} from '../fetchOutbound';
 import { ChartReference } from './parseChartReference';
 
 /** How to authenticate to a registry. */
@@ -38,6 +42,8 @@ export interface OciRegistryClientOptions {
   timeoutMs?: number;
   maxManifestBytes?: number;
   maxBlobBytes?: number;
+  /** One time limit for everything this client fetches (e.g. one registration). */
+  deadline?: OutboundDeadline;
   /** Outbound policy hook, called before every request including redirects. */
   checkUrl?: (url: URL) => Promise<void>;
   /** The policy's resolver for the connections themselves (see fetchOutbound). */
@@ -149,6 +155,7 @@ export class OciRegistryClient {
   private readonly maxManifestBytes: number;
   private readonly maxBlobBytes: number;
   private readonly checkUrl?: (url: URL) => Promise<void>;
+  private readonly deadline?: OutboundDeadline;
   private readonly connectLookup?: LookupFunction;
   private readonly connectCheck?: (
     address: string,
@@ -164,6 +171,7 @@ export class OciRegistryClient {
   private constructor(options: OciRegistryClientOptions) {
     this.credentials = options.credentials ?? { kind: 'anonymous' };
     this.allowPlainHttp = options.allowPlainHttp;
+    this.deadline = options.deadline;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxManifestBytes =
       options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
@@ -533,6 +541,7 @@ export class OciRegistryClient {
       connectLookup: this.connectLookup,
       connectCheck: this.connectCheck,
       timeoutMs: this.timeoutMs,
+      deadline: this.deadline,
       maxBytes: options.maxBytes,
       what: options.what,
       accept: options.accept,

@@ -8,7 +8,11 @@ import {
 import { createHash } from 'node:crypto';
 import { DEFAULT_CHART_ARCHIVE_LIMITS } from '../archive/readChartArchive';
 import type { LookupFunction } from 'node:net';
-import { fetchOutbound, OutboundResponse } from '../fetchOutbound';
+import {
+  fetchOutbound,
+  OutboundDeadline,
+  OutboundResponse,
+} from '../fetchOutbound';
 import { RegistryCredentials } from '../oci/OciRegistryClient';
 import { RepositoryReference } from './parseRepositoryReference';
 import {
@@ -24,6 +28,8 @@ export interface HelmRepositoryClientOptions {
   credentials?: RegistryCredentials;
   /** Whether plain http may be used for a host[:port] (loopback or configured-insecure). */
   allowPlainHttp: (host: string) => boolean;
+  /** One time limit for everything this client fetches (e.g. one registration). */
+  deadline?: OutboundDeadline;
   /** Outbound policy hook, called before every request including redirects. */
   checkUrl?: (url: URL) => Promise<void>;
   /** The policy's resolver for the connections themselves (see fetchOutbound). */
@@ -54,6 +60,7 @@ export class HelmRepositoryClient {
   private readonly credentials: RegistryCredentials;
   private readonly allowPlainHttp: (host: string) => boolean;
   private readonly checkUrl?: (url: URL) => Promise<void>;
+  private readonly deadline?: OutboundDeadline;
   private readonly connectLookup?: LookupFunction;
   private readonly connectCheck?: (
     address: string,
@@ -71,6 +78,7 @@ export class HelmRepositoryClient {
   private constructor(options: HelmRepositoryClientOptions) {
     this.credentials = options.credentials ?? { kind: 'anonymous' };
     this.allowPlainHttp = options.allowPlainHttp;
+    this.deadline = options.deadline;
     this.checkUrl = options.checkUrl;
     this.connectLookup = options.connectLookup;
     this.connectCheck = options.connectCheck;
@@ -187,6 +195,7 @@ export class HelmRepositoryClient {
       connectLookup: this.connectLookup,
       connectCheck: this.connectCheck,
       timeoutMs: this.timeoutMs,
+      deadline: this.deadline,
       maxBytes,
       what,
       authorization:
