@@ -29,7 +29,7 @@ test('the first user bootstraps the keyring and runs its self-test', async ({
 }) => {
   const passphrase = readFileSync(E2E_KEYRING_PASSPHRASE_FILE, 'utf8');
   await step('open the empty deployments page', async () => {
-    await page.goto('/deployments');
+    await page.goto('/deployments/keyring');
     await hasText(page.getByTestId('keyring-state'), 'uninitialized');
     await visible(page.getByText(/No keyring yet/));
     // The banner asks for a bootstrap; nothing is "sealed" yet.

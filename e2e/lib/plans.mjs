@@ -24,8 +24,12 @@ export function planAction(page, name) {
     .getByRole('button', { name, exact: true });
 }
 
-/** Clicks an operation button once its gate and permission allow it. */
-export async function run(page, name) {
+/**
+ * Clicks an operation button once its gate and permission allow it. Apply
+ * asks for confirmation first; `run` confirms it (typing the release name
+ * on a production target) unless `{ confirm: false }`.
+ */
+export async function run(page, name, { confirm = true } = {}) {
   const button = planAction(page, name);
   await button.waitFor();
   const deadline = Date.now() + 30_000;
@@ -34,6 +38,19 @@ export async function run(page, name) {
     await page.waitForTimeout(250);
   }
   await button.click();
+  if (name === 'Apply' && confirm) await confirmApply(page);
+}
+
+/** Confirms the open apply dialog, typing the release name when asked. */
+export async function confirmApply(page) {
+  const dialog = page.getByRole('dialog');
+  await dialog.getByTestId('apply-summary').waitFor();
+  const title = (await dialog.getByRole('heading').first().textContent()) ?? '';
+  const release = /^Apply (\S+) to /.exec(title)?.[1];
+  const confirmation = dialog.getByLabel('Confirmation');
+  if ((await confirmation.count()) > 0) await confirmation.fill(release ?? '');
+  await dialog.getByRole('button', { name: 'Apply', exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
 }
 
 /** Waits until the followed operation finished with `status`. */

@@ -7,8 +7,12 @@ test('the keyring is unlocked and the self-test passes', async ({
   page,
   step,
 }) => {
-  await step('open /deployments', async () => {
+  await step('open /deployments: it lands on Operations', async () => {
     await page.goto('/deployments');
+    await page.waitForURL(/\/deployments\/operations$/);
+  });
+  await step('open the keyring tab', async () => {
+    await page.getByRole('tab', { name: 'Keyring' }).click();
     await page.waitForURL(/\/deployments\/keyring$/);
     await hasText(page.getByTestId('keyring-state'), 'unlocked');
     await visible(page.getByText('OpenPGP RSA-4096'));

@@ -190,18 +190,24 @@ test(
         await page.goto('/deployments/operations');
         const rows = page.getByRole('row').filter({ hasText: release });
         // Dry-run, preflight and apply twice, then the rollback.
-        await hasText(rows.first(), 'rollback');
+        await hasText(rows.first(), 'Rollback');
         await hasText(rows.first(), 'succeeded');
         if ((await rows.count()) < 7) {
           throw new Error(`expected 7 operations of ${release}`);
         }
         // The kind's cell: the component cell is a link to the entity.
         await rows
-          .filter({ hasText: 'apply' })
+          .filter({ hasText: 'Apply' })
           .first()
-          .getByText('apply', { exact: true })
+          .getByText('Apply', { exact: true })
           .click();
-        await hasText(page.getByTestId('operation-progress'), /Helm revision/);
+        // The details open in a drawer beside the table.
+        await hasText(
+          page
+            .getByTestId('operation-drawer')
+            .getByTestId('operation-progress'),
+          /Helm revision/,
+        );
       });
 
       await step('uninstall after typing the release name', async () => {
