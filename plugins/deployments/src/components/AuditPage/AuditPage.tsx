@@ -117,6 +117,7 @@ const columns: TableColumn<DeploymentsAuditEntry>[] = [
   {
     title: 'Details',
     sorting: false,
+    cellStyle: { minWidth: 280 },
     render: entry => <AuditDetails entry={entry} />,
   },
 ];

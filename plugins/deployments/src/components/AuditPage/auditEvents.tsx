@@ -71,6 +71,15 @@ function formatValue(value: unknown): string {
   return String(value);
 }
 
+// Ids and hashes are long single words; shown shortened, whole on hover.
+const LONG_WORD = 24;
+
+function shorten(text: string): string {
+  return text.length > LONG_WORD && !/\s/.test(text)
+    ? `${text.slice(0, 16)}…`
+    : text;
+}
+
 /** An entry's message, and its recorded details as rows on demand. */
 export function AuditDetails(props: { entry: DeploymentsAuditEntry }) {
   const { entry } = props;
@@ -99,24 +108,28 @@ export function AuditDetails(props: { entry: DeploymentsAuditEntry }) {
           style={{ gridTemplateColumns: 'max-content 1fr', columnGap: 12 }}
           data-testid="audit-details"
         >
-          {details.map(([key, value]) => (
-            <Box key={key} display="contents">
-              <Typography
-                component="dt"
-                variant="caption"
-                color="textSecondary"
-              >
-                {key}
-              </Typography>
-              <Typography
-                component="dd"
-                variant="caption"
-                style={{ margin: 0, wordBreak: 'break-word' }}
-              >
-                {formatValue(value)}
-              </Typography>
-            </Box>
-          ))}
+          {details.map(([key, value]) => {
+            const text = formatValue(value);
+            return (
+              <Box key={key} display="contents">
+                <Typography
+                  component="dt"
+                  variant="caption"
+                  color="textSecondary"
+                >
+                  {key}
+                </Typography>
+                <Typography
+                  component="dd"
+                  variant="caption"
+                  title={text}
+                  style={{ margin: 0, wordBreak: 'break-word' }}
+                >
+                  {shorten(text)}
+                </Typography>
+              </Box>
+            );
+          })}
         </Box>
       )}
     </Box>
