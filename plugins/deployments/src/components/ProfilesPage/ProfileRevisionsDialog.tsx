@@ -81,9 +81,16 @@ export function ProfileRevisionsDialog(props: ProfileRevisionsDialogProps) {
   }, [api, profile]);
   const selected =
     revisions.value?.find(r => r.revision === shown) ?? revisions.value?.[0];
+  // A profile follows its chart across versions: each revision names its own.
+  const charts = useAsync(() => api.listCharts({ limit: 500 }), [api]);
+  const chartLabel = (chartId: string) => {
+    const chart = charts.value?.items.find(c => c.id === chartId);
+    return chart ? `${chart.name} ${chart.version}` : chartId;
+  };
 
   const columns: TableColumn<ValuesProfileRevision>[] = [
     { title: 'Revision', field: 'revision', width: '80px' },
+    { title: 'Chart', render: r => chartLabel(r.chartId) },
     {
       title: 'Written',
       render: r => (

@@ -68,6 +68,12 @@ describe('ProfilesPage', () => {
     expect(diff).toHaveTextContent('-replicaCount: 1');
     expect(diff).toHaveTextContent('+replicaCount: 2');
     expect(diff).toHaveTextContent('apiToken: (secret, set)');
+    // Each revision names the chart version it is for.
+    await waitFor(() =>
+      expect(within(dialog).getAllByText('hello 0.1.0').length).toBeGreaterThan(
+        0,
+      ),
+    );
   });
 
   it('deletes a profile after confirming', async () => {
