@@ -16,6 +16,10 @@ export async function makePodCrashLoop(
   connection: ClusterConnection,
   namespace: string,
   pod: { name: string; uid?: string; container: string },
+  options: {
+    /** Sets the pod running at this IP, so KWOK takes it as already started. */
+    podIP?: string;
+  } = {},
 ): Promise<void> {
   const core = connection.makeApiClient(CoreV1Api);
   const now = new Date();
@@ -25,6 +29,13 @@ export async function makePodCrashLoop(
       namespace,
       body: {
         status: {
+          ...(options.podIP && {
+            phase: 'Running',
+            podIP: options.podIP,
+            podIPs: [{ ip: options.podIP }],
+            hostIP: '10.0.0.1',
+            startTime: now,
+          }),
           conditions: [
             { type: 'PodScheduled', status: 'True' },
             { type: 'Initialized', status: 'True' },
@@ -92,10 +103,14 @@ export async function makePodCrashLoop(
 }
 
 /**
- * Until `signal` aborts, makes every new pod of the release crash
- * ({@link makePodCrashLoop}); returns the pods it made fail.
+ * Until `signal` aborts, takes each new pod of the release that cannot be
+ * scheduled (it asks for more than the node has), sets it crashing
+ * ({@link makePodCrashLoop}, with a pod IP so KWOK leaves it so) and binds
+ * it to the KWOK node, as if it had started there and crashed: its
+ * container's logs (KWOK's fixture lines) can then be read. Returns the
+ * pods it took.
  */
-export async function crashReleasePods(
+export async function crashUnschedulableReleasePods(
   connection: ClusterConnection,
   namespace: string,
   releaseName: string,
@@ -112,13 +127,24 @@ export async function crashReleasePods(
       .catch(() => ({ items: [] }));
     for (const pod of pods.items) {
       const name = pod.metadata?.name;
-      // KWOK first marks it running (a podIP); the crash comes after.
-      if (!name || done.includes(name) || !pod.status?.podIP) continue;
+      if (!name || done.includes(name) || pod.spec?.nodeName) continue;
       if (pod.metadata?.deletionTimestamp) continue;
-      await makePodCrashLoop(connection, namespace, {
-        name,
-        uid: pod.metadata?.uid,
-        container: pod.spec?.containers[0]?.name ?? 'web',
+      await makePodCrashLoop(
+        connection,
+        namespace,
+        {
+          name,
+          uid: pod.metadata?.uid,
+          container: pod.spec?.containers[0]?.name ?? 'web',
+        },
+        { podIP: `10.0.250.${done.length + 1}` },
+      );
+      await core.createNamespacedBinding({
+        namespace,
+        body: {
+          metadata: { name },
+          target: { apiVersion: 'v1', kind: 'Node', name: 'kwok-node-0' },
+        },
       });
       done.push(name);
     }

@@ -1,12 +1,12 @@
 /*
- * An install whose pod never becomes ready (it asks for more CPU than the
- * local cluster's node has, so the real scheduler leaves it Pending) fails
- * with helm's timeout and is rolled back: the operation keeps the last
- * picture taken while helm waited (the pod's state and the scheduler's
- * FailedScheduling event), with the profile's secret nowhere in the
- * database. On PostgreSQL and SQLite. Crashing containers and their logs:
- * cluster/RolloutDiagnosis.test.ts (KWOK marks pods ready before a test
- * could make them crash within helm's wait).
+ * An install whose pod never becomes ready fails with helm's timeout and
+ * is rolled back: the operation keeps the last picture taken while helm
+ * waited. First the pod asks for more CPU than the local cluster's node has,
+ * so the real scheduler leaves it Pending (its state and the scheduler's
+ * FailedScheduling event); then the test sets that pod crashing and binds it
+ * to the KWOK node, as a kubelet would report a crash loop (its state, the
+ * BackOff event and the crashed container's last lines, which KWOK serves).
+ * The profile's secret is nowhere in the database. On PostgreSQL and SQLite.
  */
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { ClusterConnection } from '../cluster/ClusterConnection';
 import { adminAccess } from '../__testUtils__/clusterAccess';
+import { crashUnschedulableReleasePods } from '../__testUtils__/failingPods';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { deploymentsPlugin } from '../plugin';
@@ -231,6 +232,54 @@ describe.each(databases.eachSupportedId())(
       // The error is the operation's error; it is not repeated as a line.
       expect(lines.filter(line => line === operation.error)).toEqual([]);
 
+      expect(await allRows(knex)).not.toContain(API_TOKEN);
+    });
+
+    it('keeps the last lines of a crashed container with its state and the BackOff event, and no secret in the database', async () => {
+      // The pod that cannot be scheduled is set crashing and bound to the
+      // KWOK node by the test, as if it had started there: KWOK leaves a
+      // pod that has an IP alone, and serves its logs.
+      const crashing = new AbortController();
+      const crashed = crashUnschedulableReleasePods(
+        admin,
+        'team-a',
+        releaseName,
+        crashing.signal,
+      );
+      const operation = await run(server, planId, 'apply').finally(() =>
+        crashing.abort(),
+      );
+      const [pod] = await crashed;
+      expect(operation.status).toBe('failed');
+      expect(operation.result.diagnosis.pods).toEqual([
+        expect.objectContaining({
+          name: pod,
+          healthy: false,
+          health: 'container web: CrashLoopBackOff',
+          restarts: 4,
+        }),
+      ]);
+      expect(operation.result.diagnosis.events).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            object: `Pod/${pod}`,
+            type: 'Warning',
+            reason: 'BackOff',
+          }),
+        ]),
+      );
+      expect(operation.result.diagnosis.logs).toEqual([
+        {
+          pod,
+          container: 'web',
+          previous: true,
+          lines: [
+            'level=info msg="starting" version=previous',
+            'level=error msg="out of memory, exiting" code=137',
+          ],
+          truncated: false,
+        },
+      ]);
       expect(await allRows(knex)).not.toContain(API_TOKEN);
     });
   },
