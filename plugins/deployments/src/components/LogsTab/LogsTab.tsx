@@ -310,6 +310,9 @@ function PlanLogs(props: { plan: ReleasePlan }) {
     (follow && !usePrevious ? followAll() : readOnce()).catch(error => {
       if (controller.signal.aborted) return;
       setState({ kind: 'failed', message: errorMessage(error) });
+      // One pod's stream failed (e.g. the user's stream cap): the others
+      // stop too, freeing their slots.
+      controller.abort();
     });
     return () => controller.abort();
     // readKey names the pods and containers read.
