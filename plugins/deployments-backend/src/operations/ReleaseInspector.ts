@@ -175,6 +175,8 @@ export class ReleaseInspector {
   /** The images the release's live workloads run; undefined when it is not installed. */
   images(plan: StoredPlan) {
     return upstream(async () => {
+      // A check must see what runs now, not what a page read seconds ago.
+      this.forget(plan);
       const { connection, objects } = await this.release(plan);
       if (!objects) return undefined;
       return readReleaseImages({
