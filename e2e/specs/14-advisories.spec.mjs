@@ -252,6 +252,29 @@ test(
         await planStatus(page, 'dry-run passed');
       });
 
+      await step('preflight and apply the new revision', async () => {
+        await run(page, 'Preflight');
+        await operationFinished(page, 'succeeded');
+        await run(page, 'Apply');
+        await operationFinished(page, 'succeeded');
+        await planStatus(page, 'deployed');
+      });
+
+      await step(
+        'check again: the apply resolved the chart patch',
+        async () => {
+          await card().getByRole('button', { name: 'Check now' }).click();
+          await card().getByLabel('Resolved too').check();
+          await card().scrollIntoViewIfNeeded();
+          await hasText(
+            card().getByTestId('advisory-row').filter({ hasText: 'Chart' }),
+            'Resolved',
+          );
+          await hasText(card(), 'now runs 0.1.1');
+          await hasText(card(), 'chart advised 0.1.1');
+        },
+      );
+
       await step(
         'the Overview card shows the release’s advisories',
         async () => {
