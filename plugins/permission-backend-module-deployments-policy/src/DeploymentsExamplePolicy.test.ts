@@ -93,6 +93,7 @@ const developerDecisions: Record<string, Expected> = {
   'deployments.plan.logs': 'allow',
   'deployments.plan.approve': 'deny',
   'deployments.change-window.override': 'deny',
+  'deployments.advisory.dismiss': 'plan owner',
 };
 
 function expectedDecision(

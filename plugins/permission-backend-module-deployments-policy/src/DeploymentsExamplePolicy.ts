@@ -21,6 +21,7 @@ import {
   profileConditions,
 } from '@kubedeploy/plugin-deployments-backend';
 import {
+  deploymentsAdvisoryDismissPermission,
   deploymentsAuditReadPermission,
   deploymentsChangeWindowOverridePermission,
   deploymentsChartDeletePermission,
@@ -110,8 +111,12 @@ const everyone = [
   deploymentsProfileCreatePermission,
 ];
 
-/** Changing a plan and what it deployed: the owners of its component. */
+/**
+ * Changing a plan and what it deployed, and dismissing its patch
+ * advisories: the owners of its component.
+ */
 const planOwnerWork = [
+  deploymentsAdvisoryDismissPermission,
   deploymentsPlanUpdatePermission,
   deploymentsPlanDeletePermission,
   deploymentsPlanApplyPermission,
@@ -181,7 +186,8 @@ function profileDecision(
  * - owners of a component may edit its plans and apply or roll them back,
  *   into namespaces their group owns on non-production targets
  *   (`deployments.target.use`: not `IS_PRODUCTION_TARGET`, `IS_ENTITY_OWNER`
- *   and `IS_NAMESPACE_OWNED_BY_ENTITY_OWNER`);
+ *   and `IS_NAMESPACE_OWNED_BY_ENTITY_OWNER`), and dismiss their plans'
+ *   patch advisories;
  * - owners of a values profile may read, edit, delete and use it
  *   (`IS_PROFILE_OWNER`);
  * - production targets, approvals, change-window overrides, adopting
