@@ -5,13 +5,21 @@
  * change, `helm rollback` and `helm upgrade` by hand, and a rollback
  * through the portal each make it differ, saying how.
  */
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { ReleaseSyncState } from '@kubedeploy/plugin-deployments-common';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { deploymentsPlugin } from '../plugin';
+import {
+  API,
+  bootstrapKeyring,
+  createAdminTarget,
+  createPlan,
+  deploy,
+  ensure,
+  registerChart,
+  runStep,
+  startDeploymentsBackend,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
@@ -19,49 +27,7 @@ jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
-const ENTITY = 'component:default/payments-api';
 const NAMESPACE = 'team-a';
-
-type Server = Parameters<typeof request>[0];
-
-function ensure(response: { status: number; body: unknown }, status = 201) {
-  if (response.status !== status) {
-    throw new Error(
-      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
-    );
-  }
-}
-
-async function waitFor(server: Server, operationId: string) {
-  for (let i = 0; i < 600; i++) {
-    const response = await request(server).get(
-      `${API}/operations/${operationId}`,
-    );
-    if (response.body.status !== 'running') return response.body;
-    await new Promise(resolve => setTimeout(resolve, 500));
-  }
-  throw new Error(`operation ${operationId} did not finish`);
-}
-
-/** Runs an operation and throws unless it succeeded. */
-async function run(server: Server, planId: string, step: string, body = {}) {
-  const started = await request(server)
-    .post(`${API}/plans/${planId}/${step}`)
-    .send(body);
-  ensure(started, 202);
-  const finished = await waitFor(server, started.body.id);
-  if (finished.status !== 'succeeded') {
-    throw new Error(`${step} ${finished.status}: ${finished.error}`);
-  }
-  return finished;
-}
-
-async function deploy(server: Server, planId: string) {
-  await run(server, planId, 'dry-run');
-  await run(server, planId, 'preflight');
-  return run(server, planId, 'apply');
-}
 
 async function syncOf(server: Server, planId: string) {
   const response = await request(server).get(`${API}/plans/${planId}/sync`);
@@ -87,77 +53,31 @@ describe.each(databases.eachSupportedId())(
     let profileId: string;
 
     beforeAll(async () => {
-      const knex = await databases.init(databaseId);
-      ({ server } = await startTestBackend({
-        features: [
-          deploymentsPlugin,
-          mockServices.database.factory({ knex }),
-          mockServices.rootConfig.factory({
-            data: {
-              deployments: {
-                registries: { allowLoopback: true },
-                operations: { heartbeatSeconds: 1 },
-              },
-            },
-          }),
-          catalogServiceMock.factory({
-            entities: [
-              {
-                apiVersion: 'backstage.io/v1alpha1',
-                kind: 'Component',
-                metadata: { name: 'payments-api', namespace: 'default' },
-                spec: { type: 'service', lifecycle: 'production', owner: 'x' },
-              },
-            ],
-          }),
-        ],
+      ({ server } = await startDeploymentsBackend({
+        knex: await databases.init(databaseId),
       }));
-      ensure(
-        await request(server)
-          .post(`${API}/keyring/bootstrap`)
-          .send({ passphrase: 'correct horse battery staple 42' }),
-      );
-      ensure(
-        await request(server)
-          .post(`${API}/targets`)
-          .send({
-            name: 'local',
-            allowedNamespaces: [NAMESPACE],
-            credentials: {
-              authKind: 'kubeconfig',
-              kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
-            },
-          }),
-      );
-      const chart = await request(server)
-        .post(`${API}/charts`)
-        .send({
-          reference: `oci://${stack.registry}/charts/hello`,
-          version: '0.1.0',
-        });
-      ensure(chart);
+      await bootstrapKeyring(server);
+      await createAdminTarget(server, stack, {
+        name: 'local',
+        allowedNamespaces: [NAMESPACE],
+      });
+      const chartId = await registerChart(server, stack);
       const profile = await request(server)
         .post(`${API}/profiles`)
         .send({
-          chartId: chart.body.id,
+          chartId,
           name: `sync-${suffix}`,
           values: { greeting: 'first' },
         });
       ensure(profile);
       profileId = profile.body.id;
-      const plan = await request(server)
-        .post(`${API}/plans`)
-        .send({
-          entityRef: ENTITY,
-          chartId: chart.body.id,
-          target: 'local',
-          namespace: NAMESPACE,
-          releaseName,
-          profileId,
-          options: { timeoutSeconds: 120 },
-        });
-      ensure(plan);
-      planId = plan.body.id;
+      planId = await createPlan(server, {
+        chartId,
+        target: 'local',
+        namespace: NAMESPACE,
+        releaseName,
+        profileId,
+      });
     });
 
     afterAll(async () => {
@@ -273,7 +193,7 @@ describe.each(databases.eachSupportedId())(
         status: 'in-sync',
         live: { revision: 6, planRevision: 2 },
       });
-      await run(server, planId, 'rollback', { revision: 1 });
+      await runStep(server, planId, 'rollback', { revision: 1 });
       const state = await syncOf(server, planId);
       expect(state).toMatchObject({
         status: 'differs',
