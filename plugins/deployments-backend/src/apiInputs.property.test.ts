@@ -14,17 +14,19 @@ import request from 'supertest';
 import { deploymentsPlugin } from './plugin';
 import { requireLocalStack } from './__testUtils__/localStack';
 import { createTestDatabases } from './__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from './__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ENTITY = 'component:default/payments-api';
 // More runs when hunting: KUBEDEPLOY_PROPERTY_RUNS=1000.
 const NUM_RUNS = Number(process.env.KUBEDEPLOY_PROPERTY_RUNS ?? 120);
 
-type Server = Parameters<typeof request>[0];
 type Response = { status: number; body: any; text?: string };
 
 /** Every unhandled rejection while the suite runs. */

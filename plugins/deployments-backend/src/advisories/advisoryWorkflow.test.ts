@@ -34,28 +34,22 @@ import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { pushTestChart, pushTestImage } from '../__testUtils__/ociImages';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  ensure,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ALICE = 'user:default/alice';
 const CAROL = 'user:default/carol';
-
-type Server = Parameters<typeof request>[0];
 
 const as = (user: string) => ({
   Authorization: mockCredentials.user.header(user),
 });
-
-function ensure(response: { status: number; body: unknown }, status = 201) {
-  if (response.status !== status) {
-    throw new Error(
-      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
-    );
-  }
-}
 
 /** A loopback port nothing listens on: a registry that is down. */
 async function closedPort(): Promise<number> {

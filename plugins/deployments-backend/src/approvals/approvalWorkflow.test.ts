@@ -4,16 +4,21 @@
  * target that requires approval, apply and uninstall start only with another
  * user's approval of exactly that change, and each approval starts one.
  */
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { deploymentsPlugin } from '../plugin';
+import {
+  API,
+  bootstrapKeyring,
+  createAdminTarget,
+  createPlan,
+  ensure,
+  paymentsApi,
+  registerChart,
+  startDeploymentsBackend,
+  TestServer as Server,
+  waitForOperation as waitFor,
+} from '../__testUtils__/deploymentsTestBackend';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
@@ -21,111 +26,43 @@ jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ALICE = 'user:default/alice';
 const BOB = 'user:default/bob';
 const releaseName = `t-approve-${randomBytes(3).toString('hex')}`;
 
-type Server = Parameters<typeof request>[0];
-
 const as = (user: string) => ({
   Authorization: mockCredentials.user.header(user),
 });
-
-/** Setup steps must succeed; a failure names the response. */
-function ensure(response: { status: number; body: unknown }, status = 201) {
-  if (response.status !== status) {
-    throw new Error(
-      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
-    );
-  }
-}
-
-async function waitFor(server: Server, operationId: string) {
-  for (let i = 0; i < 600; i++) {
-    const response = await request(server).get(
-      `${API}/operations/${operationId}`,
-    );
-    if (response.body.status !== 'running') return response.body;
-    await new Promise(resolve => setTimeout(resolve, 500));
-  }
-  throw new Error(`operation ${operationId} did not finish`);
-}
 
 describe('four-eyes approval workflow (POSTGRES)', () => {
   let server: Server;
   let planId: string;
 
   beforeAll(async () => {
-    const knex = await databases.init(databases.eachSupportedId()[0][0]);
-    ({ server } = await startTestBackend({
-      features: [
-        deploymentsPlugin,
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({
-          data: {
-            deployments: {
-              registries: { allowLoopback: true },
-              operations: { heartbeatSeconds: 1 },
-              approvals: { ttlMinutes: 30, notify: ['group:default/sre'] },
-            },
-          },
-        }),
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: { name: 'payments-api', namespace: 'default' },
-              spec: {
-                type: 'service',
-                lifecycle: 'production',
-                owner: 'payments',
-              },
-            },
-          ],
-        }),
-      ],
+    ({ server } = await startDeploymentsBackend({
+      knex: await databases.init(databases.eachSupportedId()[0][0]),
+      deployments: {
+        approvals: { ttlMinutes: 30, notify: ['group:default/sre'] },
+      },
+      entities: [paymentsApi('payments')],
     }));
-    ensure(
-      await request(server)
-        .post(`${API}/keyring/bootstrap`)
-        .send({ passphrase: 'correct horse battery staple 42' }),
-    );
-    ensure(
-      await request(server)
-        .post(`${API}/targets`)
-        .send({
-          name: 'guarded',
-          owner: 'group:default/platform',
-          allowedNamespaces: ['team-a'],
-          requireApproval: true,
-          credentials: {
-            authKind: 'kubeconfig',
-            kubeconfig: readFileSync(stack.adminKubeconfigPath, 'utf8'),
-          },
-        }),
-    );
-    const chart = await request(server)
-      .post(`${API}/charts`)
-      .send({
-        reference: `oci://${stack.registry}/charts/hello`,
-        version: '0.1.0',
-      });
-    ensure(chart);
-    const plan = await request(server)
-      .post(`${API}/plans`)
-      .set(as(ALICE))
-      .send({
-        entityRef: 'component:default/payments-api',
-        chartId: chart.body.id,
+    await bootstrapKeyring(server);
+    await createAdminTarget(server, stack, {
+      name: 'guarded',
+      owner: 'group:default/platform',
+      allowedNamespaces: ['team-a'],
+      requireApproval: true,
+    });
+    planId = await createPlan(
+      server,
+      {
+        chartId: await registerChart(server, stack),
         target: 'guarded',
         namespace: 'team-a',
         releaseName,
-        options: { timeoutSeconds: 120 },
-      });
-    ensure(plan);
-    planId = plan.body.id;
+      },
+      as(ALICE),
+    );
   });
 
   afterAll(async () => {

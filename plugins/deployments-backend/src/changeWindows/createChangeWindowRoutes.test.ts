@@ -14,35 +14,19 @@ import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  ensure,
+  TestServer as Server,
+  waitForOperation as waitFor,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const suffix = randomBytes(3).toString('hex');
 const installed: Array<{ release: string; namespace: string }> = [];
-
-type Server = Parameters<typeof request>[0];
-
-function ensure(response: { status: number; body: unknown }, status = 201) {
-  if (response.status !== status) {
-    throw new Error(
-      `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
-    );
-  }
-}
-
-async function waitFor(server: Server, operationId: string) {
-  for (let i = 0; i < 600; i++) {
-    const response = await request(server).get(
-      `${API}/operations/${operationId}`,
-    );
-    if (response.body.status !== 'running') return response.body;
-    await new Promise(resolve => setTimeout(resolve, 500));
-  }
-  throw new Error(`operation ${operationId} did not finish`);
-}
 
 async function run(server: Server, planId: string, step: string) {
   const started = await request(server)

@@ -196,6 +196,24 @@ describe('DeploymentNotifier', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('tells of an operation the sweep found interrupted, like any other outcome', async () => {
+    const { notifier, sent } = create();
+    await notifier.operationFinished(
+      operation({
+        kind: 'rollback',
+        status: 'interrupted',
+        error: 'the backend running it stopped',
+      }),
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0].payload).toMatchObject({
+      title: 'Rollback of payments was interrupted',
+      scope: 'deployments-release:plan-1:rollback',
+      severity: 'high',
+    });
+    expect(sent[0].payload.description).toContain('roll back or apply again');
+  });
+
   it('addresses operation signals to the actor, the owner and the platform group, never broadcast', async () => {
     const { notifier, signals } = create();
     notifier.publishOperationUpdate({

@@ -13,12 +13,12 @@ import {
 } from '../__testUtils__/backendProcess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { API } from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const releaseName = `t-crash-${randomBytes(3).toString('hex')}`;
 
 async function waitFor(baseUrl: string, operationId: string) {

@@ -19,12 +19,15 @@ import { deploymentsPlugin } from '../plugin';
 import { FaultRelay, startFaultRelay } from '../__testUtils__/faultRelay';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ENTITY = 'component:default/payments-api';
 const suffix = randomBytes(3).toString('hex');
 const TIMEOUT_SECONDS = 30;
@@ -33,7 +36,6 @@ const MARGIN_MS = 30_000;
 const adminKubeconfig = readFileSync(stack.adminKubeconfigPath, 'utf8');
 const clientKey = /client-key-data: (\S+)/.exec(adminKubeconfig)![1];
 
-type Server = Parameters<typeof request>[0];
 const admin = ClusterConnection.fromAccess(adminAccess(stack));
 const core = admin.makeApiClient(CoreV1Api);
 const apps = admin.makeApiClient(AppsV1Api);

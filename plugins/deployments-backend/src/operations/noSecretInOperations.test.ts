@@ -19,18 +19,19 @@ import { deploymentsPlugin } from '../plugin';
 import { createCapturingRootLogger } from '../__testUtils__/capturingLogger';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const CHART = 'secret-echo';
 const CHART_DIR = resolve(__dirname, '../../../../examples/charts', CHART);
 const suffix = randomBytes(3).toString('hex');
 const installed: string[] = [];
-
-type Server = Parameters<typeof request>[0];
 
 /** The secret in each form a chart or a tool could echo it in, by name. */
 function formsOf(secret: string): Array<[string, string]> {

@@ -13,16 +13,17 @@ import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const PASSPHRASE = 'correct horse battery staple 42';
 const suffix = randomBytes(3).toString('hex');
-
-type Server = Parameters<typeof request>[0];
 
 async function replica(knex: Knex) {
   const { server } = await startTestBackend({

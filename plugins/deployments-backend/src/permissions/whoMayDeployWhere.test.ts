@@ -46,12 +46,15 @@ import {
   createPlacementConditionalDecision,
   placementConditions,
 } from './placementPermissionRules';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const suffix = randomBytes(3).toString('hex');
 
 const PLATFORM = 'group:default/platform';
@@ -146,8 +149,6 @@ function component(name: string, owner: string) {
     spec: { type: 'service', lifecycle: 'production', owner },
   };
 }
-
-type Server = Parameters<typeof request>[0];
 
 /** Setup steps must succeed; a failure names the response. */
 function ensure(response: { status: number; body: unknown }) {

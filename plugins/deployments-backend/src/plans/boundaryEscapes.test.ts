@@ -19,19 +19,20 @@ import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const execFileAsync = promisify(execFile);
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ENTITY = 'component:default/escapes';
 const CHARTS = resolve(__dirname, '../../../../examples/charts');
 const suffix = randomBytes(3).toString('hex');
 const installed: string[] = [];
-
-type Server = Parameters<typeof request>[0];
 
 async function kubectl(args: string[], input?: string): Promise<string> {
   const child = execFileAsync('kubectl', [

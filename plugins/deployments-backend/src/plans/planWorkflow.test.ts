@@ -23,17 +23,19 @@ import { deploymentsPlugin } from '../plugin';
 import { adminAccess } from '../__testUtils__/clusterAccess';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+  waitForOperation as waitFor,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const ENTITY = 'component:default/payments-api';
 const suffix = randomBytes(3).toString('hex');
 const installed: Array<{ release: string; namespace: string }> = [];
-
-type Server = Parameters<typeof request>[0];
 
 /** Setup steps must succeed; a failure names the response. */
 function ensureCreated(response: { status: number; body: unknown }) {
@@ -42,17 +44,6 @@ function ensureCreated(response: { status: number; body: unknown }) {
       `setup failed: ${response.status} ${JSON.stringify(response.body)}`,
     );
   }
-}
-
-async function waitFor(server: Server, operationId: string) {
-  for (let i = 0; i < 600; i++) {
-    const response = await request(server).get(
-      `${API}/operations/${operationId}`,
-    );
-    if (response.body.status !== 'running') return response.body;
-    await new Promise(resolve => setTimeout(resolve, 500));
-  }
-  throw new Error(`operation ${operationId} did not finish`);
 }
 
 async function run(

@@ -33,12 +33,15 @@ import {
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  API,
+  TestServer as Server,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
 const stack = requireLocalStack();
 const databases = createTestDatabases();
-const API = '/api/deployments';
 const suffix = randomBytes(3).toString('hex');
 const SECRET = 'team-a-token-5d1e9c3b7a';
 
@@ -102,8 +105,6 @@ function component(name: string, owner: string) {
     spec: { type: 'service', lifecycle: 'production', owner },
   };
 }
-
-type Server = Parameters<typeof request>[0];
 
 function as(user: string) {
   return { Authorization: `Bearer ${mockCredentials.user.token(user)}` };
