@@ -148,11 +148,19 @@ export async function createPlan(
   return created.body.id;
 }
 
+/** An operation as `GET /operations/{id}` answers it. */
+export type OperationBody = {
+  id: string;
+  status: string;
+  error?: string;
+  result?: any;
+} & Record<string, any>;
+
 /** Polls an operation until it is no longer running (5 minutes at most). */
 export async function waitForOperation(
   server: TestServer,
   operationId: string,
-): Promise<{ status: string; error?: string; result?: any }> {
+): Promise<OperationBody> {
   for (let i = 0; i < 600; i++) {
     const response = await request(server).get(
       `${API}/operations/${operationId}`,
