@@ -221,7 +221,9 @@ export function jobHealth(job: V1Job, counts: JobCounts): ResourceHealth {
 }
 
 /** For kinds we know nothing about: a Ready or Available condition that is False is a problem. */
-export function conditionHealth(conditions: ResourceCondition[]): ResourceHealth {
+export function conditionHealth(
+  conditions: ResourceCondition[],
+): ResourceHealth {
   const failing = conditions.find(
     c => (c.type === 'Ready' || c.type === 'Available') && c.status === 'False',
   );
