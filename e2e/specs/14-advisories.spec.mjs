@@ -1,8 +1,9 @@
 // Patch advisories in the browser: a release of payments-api runs image
 // 1.2.3 and chart 0.1.0 while the local registry offers 1.2.4, 1.3.0 and
-// chart 0.1.1. The Plan tab's advisories card lists them with the way to act
-// on each; the chart patch becomes a plan revision on click, and that
-// revision's dry-run runs. The entity's Overview card and /deployments show
+// chart 0.1.1. The check tells the entity's owner (bob) in his
+// notifications, which open the plan; the Plan tab's advisories card lists
+// them with the way to act on each; the chart patch becomes a plan revision
+// on click, which is dry-run, applied and then shown as resolved. The entity's Overview card and /deployments show
 // the same advisories.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -171,8 +172,8 @@ async function operate(api, planId, kind) {
 }
 
 test(
-  'an advisory walks from the Plan tab to a plan revision with the patched chart, whose dry-run runs',
-  async ({ page, step, api }) => {
+  'an advisory walks from the owner’s notification to a plan revision with the patched chart, applied and resolved',
+  async ({ page, step, api, as }) => {
     const release = uniqueName('adv');
     const path = release;
     const appRepository = `${registry}/${path}/app`;
@@ -234,6 +235,37 @@ test(
             }),
           );
           await card().scrollIntoViewIfNeeded();
+        },
+      );
+
+      // The check told the entity's owners (group payments): bob follows
+      // his notification to the plan.
+      const bob = await as('local-bob');
+      const notice = () =>
+        bob.page
+          .getByText(new RegExp(`Image patch available for ${release}`))
+          .first();
+      await bob.step(
+        'bob, an owner of payments-api, finds the patch in his notifications',
+        async () => {
+          await bob.page.goto('/notifications');
+          await visible(notice(), { timeout: 60_000 });
+        },
+      );
+      await bob.step(
+        'the notification opens the plan, its advisories listed',
+        async () => {
+          await notice().click();
+          await bob.page.waitForURL(
+            new RegExp(`/deployments\\?plan=${planId}`),
+          );
+          await hasText(
+            bob.page
+              .locator('.MuiCard-root')
+              .filter({ hasText: 'Patch advisories' }),
+            'Set image.tag to 1.2.4',
+            { timeout: 60_000 },
+          );
         },
       );
 
