@@ -259,6 +259,7 @@ export const deploymentsPlugin = createBackendPlugin({
             memoryLimitMiB: config.getOptionalNumber(
               'deployments.helm.memoryLimitMiB',
             ),
+            onSlotWait: waitedMs => deploymentsMetrics.helmSlotWaited(waitedMs),
           })
             .then(created => (startedHelm = created))
             .catch(error => {

@@ -156,6 +156,7 @@ export class HelmRunner {
   readonly #killGraceMs: number;
   readonly #slots: HelmSlots;
   readonly #memoryLimitMiB: number | undefined;
+  readonly #onSlotWait: ((waitedMs: number) => void) | undefined;
   /**
    * The helm process of each release's latest writing run on this replica,
    * kept past the run while it may still be alive (a launcher that died
@@ -171,6 +172,7 @@ export class HelmRunner {
     killGraceMs: number;
     slots: HelmSlots;
     memoryLimitMiB?: number;
+    onSlotWait?: (waitedMs: number) => void;
   }) {
     this.#helmVersion = options.version;
     this.version = { major: options.version.major, full: options.version.full };
@@ -180,6 +182,7 @@ export class HelmRunner {
     this.#killGraceMs = options.killGraceMs;
     this.#slots = options.slots;
     this.#memoryLimitMiB = options.memoryLimitMiB;
+    this.#onSlotWait = options.onSlotWait;
   }
 
   /** helm processes of this replica: how many run now, and how many wait for a slot. */
@@ -228,6 +231,8 @@ export class HelmRunner {
     maxConcurrent?: number;
     /** helm's soft memory limit (Go's GOMEMLIMIT), in MiB; none by default. */
     memoryLimitMiB?: number;
+    /** Told how long each run waited for a slot (0 when one was free), e.g. for a metric. */
+    onSlotWait?: (waitedMs: number) => void;
   }): Promise<HelmRunner> {
     const binary = options.helmBinary ?? 'helm';
     const workRoot = options.workRoot ?? (await defaultWorkRoot());
@@ -281,6 +286,7 @@ export class HelmRunner {
       killGraceMs,
       slots,
       memoryLimitMiB,
+      onSlotWait: options.onSlotWait,
     });
   }
 
@@ -678,6 +684,7 @@ export class HelmRunner {
     }
 
     // Nothing is decrypted to disk while waiting for a slot.
+    const waitingSince = performance.now();
     const release = await this.#slots.acquire({
       signal: spec.signal,
       onPosition: position =>
@@ -686,6 +693,7 @@ export class HelmRunner {
     if (!release) {
       return cancelled();
     }
+    this.#onSlotWait?.(performance.now() - waitingSince);
     if (spec.writes) {
       // Another run on the release may have started while this one waited.
       try {

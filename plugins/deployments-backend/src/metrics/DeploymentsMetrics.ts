@@ -21,6 +21,11 @@ const DURATION_BUCKETS_SECONDS = [
   0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600,
 ];
 
+/** A helm run waits for a slot from no time at all to minutes (applies with --wait ahead). */
+const SLOT_WAIT_BUCKETS_SECONDS = [
+  0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+
 type OperationAttributes = { kind: OperationKind; outcome: OperationStatus };
 
 /** What the observable gauges read, each when metrics are collected. */
@@ -44,6 +49,7 @@ export class DeploymentsMetrics {
   readonly #operations: MetricsServiceCounter<OperationAttributes>;
   readonly #durations: MetricsServiceHistogram<OperationAttributes>;
   readonly #refusals: MetricsServiceCounter<{ kind: OperationKind }>;
+  readonly #slotWaits: MetricsServiceHistogram;
   readonly #metrics: MetricsService;
   readonly #logger: LoggerService;
   readonly #cacheMs: number;
@@ -76,6 +82,12 @@ export class DeploymentsMetrics {
         unit: '{operation}',
       },
     );
+    this.#slotWaits = metrics.createHistogram('deployments.helm.queue.wait', {
+      description:
+        'How long helm runs waited for a free slot on this replica (0 when one was free)',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SLOT_WAIT_BUCKETS_SECONDS },
+    });
   }
 
   static create(options: {
@@ -117,6 +129,17 @@ export class DeploymentsMetrics {
       this.#refusals.add(1, { kind });
     } catch (error) {
       this.#logger.debug('Could not record an operation metric', {
+        error: String(error),
+      });
+    }
+  }
+
+  /** Records how long a helm run waited for its slot. */
+  helmSlotWaited(waitedMs: number): void {
+    try {
+      this.#slotWaits.record(waitedMs / 1000);
+    } catch (error) {
+      this.#logger.debug('Could not record a helm metric', {
         error: String(error),
       });
     }

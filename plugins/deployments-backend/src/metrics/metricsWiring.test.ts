@@ -185,6 +185,12 @@ it('counts what the plugin does and reports its state', async () => {
   expect(durations.points[0].value.buckets.boundaries.slice(0, 3)).toEqual([
     0.5, 1, 2.5,
   ]);
+  // Every helm run of the dry-run found a free slot (one run per helm call).
+  const slotWaits = await collect<Histogram>('deployments.helm.queue.wait');
+  expect(slotWaits.unit).toBe('s');
+  expect(slotWaits.points).toHaveLength(1);
+  expect(slotWaits.points[0].value.count).toBeGreaterThanOrEqual(1);
+  expect(slotWaits.points[0].value.max).toBeLessThan(1);
 
   await scheduler.triggerTask('deployments-probe-targets');
   // Every collection runs every gauge, and the database reads behind the
