@@ -87,6 +87,7 @@ const routes: Array<
   ['delete', `/profiles/${ID}`],
   ['get', `/profiles/${ID}/revisions`],
   ['get', `/profiles/${ID}/revisions/1`],
+  ['post', `/profiles/${ID}/upgrade`, { chartId: ID }],
   ['get', '/health/summary'],
   ['get', '/plans'],
   [
@@ -112,6 +113,8 @@ const routes: Array<
   ['get', `/plans/${ID}/resources`],
   ['get', `/plans/${ID}/resources/object?kind=Pod&name=p`],
   ['get', `/plans/${ID}/history`],
+  ['get', `/plans/${ID}/history/diff?fromRevision=1&toRevision=2`],
+  ['get', `/plans/${ID}/change-window`],
   ['get', `/plans/${ID}/sync`],
   ['get', `/plans/${ID}/pods`],
   ['get', `/plans/${ID}/logs?pod=p`],
