@@ -269,6 +269,25 @@ test(
         }
         await diagnosis.scrollIntoViewIfNeeded();
       });
+      await step(
+        'the status banner names the failed release and links to its plan',
+        async () => {
+          await page.goto('/deployments');
+          const banner = page.getByTestId('deployments-status-banner');
+          await hasText(banner, release, { timeout: 30_000 });
+          const link = banner
+            .getByTestId('banner-plan-link')
+            .filter({ hasText: release })
+            .first();
+          // The banner's details fold; open them when they are folded.
+          if (!(await link.isVisible())) {
+            await banner.getByRole('button').first().click();
+          }
+          await link.click();
+          await page.waitForURL(new RegExp(`plan=${planId}`));
+          await visible(page.getByText(`Plan ${release}`));
+        },
+      );
     } finally {
       await cleanUp(api, planId);
       if (profileId)
