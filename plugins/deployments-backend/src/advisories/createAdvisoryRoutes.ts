@@ -1,5 +1,3 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   deploymentsAdvisoryDismissPermission,
   deploymentsChartRegisterPermission,
@@ -11,6 +9,7 @@ import { planPermissionRules } from '../permissions/planPermissionRules';
 import { PlanService } from '../plans/PlanService';
 import { ApiRouter, RouteContext } from '../routes';
 import { AdvisoryService } from './AdvisoryService';
+import { planAuthorization } from '../plans/authorizePlan';
 
 export interface AdvisoryRouteContext extends RouteContext {
   plans: PlanService;
@@ -22,24 +21,9 @@ export function createAdvisoryRoutes(
   router: ApiRouter,
   context: AdvisoryRouteContext,
 ) {
-  const { httpAuth, authorizer, audit, plans, advisories } = context;
+  const { httpAuth, authorizer, audit, advisories } = context;
 
-  /** Checks a plan permission on the plan (conditional rules apply). */
-  const authorizePlan = async (
-    credentials: BackstageCredentials,
-    permission: ResourcePermission<'deployments-plan'>,
-    id: string,
-  ): Promise<void> => {
-    // A plan that does not exist is refused like one the user may not see.
-    const plan = await plans.getStored(id).catch(() => undefined);
-    await authorizer.authorizeLoaded(
-      credentials,
-      permission,
-      plan,
-      planPermissionRules,
-      `Release plan ${id}`,
-    );
-  };
+  const authorizePlan = planAuthorization(context);
 
   router.get('/advisories', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });

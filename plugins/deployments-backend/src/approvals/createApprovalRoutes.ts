@@ -12,10 +12,10 @@ import {
   deploymentsPlanUninstallPermission,
 } from '@kubedeploy/plugin-deployments-common';
 import { OperationCaller } from '../operations/changeGates';
-import { planPermissionRules } from '../permissions/planPermissionRules';
 import { PlanService } from '../plans/PlanService';
 import { ApiRouter, RouteContext } from '../routes';
 import { ApprovalService } from './ApprovalService';
+import { planAuthorization } from '../plans/authorizePlan';
 
 export interface ApprovalRouteContext extends RouteContext {
   plans: PlanService;
@@ -37,24 +37,9 @@ export function createApprovalRoutes(
   router: ApiRouter,
   context: ApprovalRouteContext,
 ) {
-  const { httpAuth, authorizer, audit, plans, approvals } = context;
+  const { httpAuth, audit, approvals } = context;
 
-  /** Checks a plan permission on the plan (conditional rules apply). */
-  const authorizePlan = async (
-    credentials: BackstageCredentials,
-    permission: ResourcePermission<'deployments-plan'>,
-    id: string,
-  ): Promise<void> => {
-    // A plan that does not exist is refused like one the user may not see.
-    const plan = await plans.getStored(id).catch(() => undefined);
-    await authorizer.authorizeLoaded(
-      credentials,
-      permission,
-      plan,
-      planPermissionRules,
-      `Release plan ${id}`,
-    );
-  };
+  const authorizePlan = planAuthorization(context);
 
   const callerOf = (
     credentials: BackstageCredentials<BackstageUserPrincipal>,

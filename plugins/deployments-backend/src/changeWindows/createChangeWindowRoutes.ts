@@ -1,9 +1,9 @@
 import { deploymentsPlanReadPermission } from '@kubedeploy/plugin-deployments-common';
-import { planPermissionRules } from '../permissions/planPermissionRules';
 import { PlanService } from '../plans/PlanService';
 import { ApiRouter, RouteContext } from '../routes';
 import { TargetService } from '../targets/TargetService';
 import { changeWindowStatus } from './changeWindowSchedule';
+import { planAuthorization } from '../plans/authorizePlan';
 
 export interface ChangeWindowRouteContext extends RouteContext {
   plans: PlanService;
@@ -15,7 +15,8 @@ export function createChangeWindowRoutes(
   router: ApiRouter,
   context: ChangeWindowRouteContext,
 ) {
-  const { httpAuth, authorizer, audit, plans, targets } = context;
+  const { httpAuth, audit, targets } = context;
+  const authorizedPlan = planAuthorization(context);
 
   router.get('/plans/:id/change-window', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
@@ -29,13 +30,10 @@ export function createChangeWindowRoutes(
         kind: 'read',
       },
       async () => {
-        // A plan that does not exist is refused like one the user may not see.
-        const plan = await authorizer.authorizeLoaded(
+        const plan = await authorizedPlan(
           credentials,
           deploymentsPlanReadPermission,
-          await plans.getStored(req.params.id).catch(() => undefined),
-          planPermissionRules,
-          `Release plan ${req.params.id}`,
+          req.params.id,
         );
         const target = await targets.getStored(plan.targetName);
         return changeWindowStatus(target.changeWindows, new Date());

@@ -10,7 +10,6 @@ import {
   deploymentsPlanUpdatePermission,
 } from '@kubedeploy/plugin-deployments-common';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { PlanOperationService } from '../operations/PlanOperationService';
 import { OperationCaller } from '../operations/changeGates';
 import { ReleaseInspector } from '../operations/ReleaseInspector';
@@ -20,8 +19,9 @@ import { toApiOperation } from '../operations/OperationRunner';
 import { DatabaseOperationStore } from '../operations/DatabaseOperationStore';
 import { planPermissionRules } from '../permissions/planPermissionRules';
 import { ApiRouter, RouteContext } from '../routes';
-import { NO_PLANS, StoredPlan } from './DatabasePlanStore';
+import { NO_PLANS } from './DatabasePlanStore';
 import { PlanService } from './PlanService';
+import { planAuthorization } from './authorizePlan';
 
 export interface PlanRouteContext extends RouteContext {
   plans: PlanService;
@@ -45,22 +45,7 @@ export function createPlanRoutes(router: ApiRouter, context: PlanRouteContext) {
     releaseRevisions,
   } = context;
 
-  /** Loads the plan and checks a plan permission on it (conditional rules apply). */
-  const authorizedPlan = async (
-    credentials: BackstageCredentials,
-    permission: ResourcePermission<'deployments-plan'>,
-    id: string,
-  ): Promise<StoredPlan> => {
-    // A plan that does not exist is refused like one the user may not see.
-    const plan = await plans.getStored(id).catch(() => undefined);
-    return authorizer.authorizeLoaded(
-      credentials,
-      permission,
-      plan,
-      planPermissionRules,
-      `Release plan ${id}`,
-    );
-  };
+  const authorizedPlan = planAuthorization(context);
 
   router.get('/plans', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
