@@ -5,6 +5,10 @@
  * a target with the local stack's admin kubeconfig, a chart from the local
  * registry, a plan) and the wait for an operation to finish.
  */
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
@@ -35,6 +39,46 @@ export function paymentsApi(owner = 'x'): Entity {
     metadata: { name: 'payments-api', namespace: 'default' },
     spec: { type: 'service', lifecycle: 'production', owner },
   };
+}
+
+/**
+ * payments-api owned by group payments, whose member is carol, and the
+ * users named (by the notifications backend, which resolves owners to
+ * people through these relations).
+ */
+export function paymentsTeam(users: string[]): Entity[] {
+  return [
+    {
+      ...paymentsApi('payments'),
+      relations: [{ type: 'ownedBy', targetRef: 'group:default/payments' }],
+    },
+    {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name: 'payments', namespace: 'default' },
+      spec: { type: 'team', children: [] },
+      relations: [{ type: 'hasMember', targetRef: 'user:default/carol' }],
+    },
+    ...users.map(name => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'User',
+      metadata: { name, namespace: 'default' },
+      spec: {},
+    })),
+  ];
+}
+
+/** Each plugin gets its own database, as in a real backend. */
+export function databasePerPlugin(knexes: Record<string, Knex>) {
+  return createServiceFactory({
+    service: coreServices.database,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory: ({ plugin }) => {
+      const knex = knexes[plugin.getId()];
+      if (!knex) throw new Error(`no test database for ${plugin.getId()}`);
+      return { getClient: async () => knex };
+    },
+  });
 }
 
 /**

@@ -36,7 +36,9 @@ import { pushTestChart, pushTestImage } from '../__testUtils__/ociImages';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import {
   API,
+  databasePerPlugin,
   ensure,
+  paymentsTeam,
   TestServer as Server,
 } from '../__testUtils__/deploymentsTestBackend';
 
@@ -60,40 +62,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function databasePerPlugin(knexes: Record<string, Knex>) {
-  return createServiceFactory({
-    service: coreServices.database,
-    deps: { plugin: coreServices.pluginMetadata },
-    factory: ({ plugin }) => {
-      const knex = knexes[plugin.getId()];
-      if (!knex) throw new Error(`no test database for ${plugin.getId()}`);
-      return { getClient: async () => knex };
-    },
-  });
-}
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'payments-api', namespace: 'default' },
-    spec: { type: 'service', lifecycle: 'production', owner: 'payments' },
-    relations: [{ type: 'ownedBy', targetRef: 'group:default/payments' }],
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Group',
-    metadata: { name: 'payments', namespace: 'default' },
-    spec: { type: 'team', children: [] },
-    relations: [{ type: 'hasMember', targetRef: CAROL }],
-  },
-  ...['alice', 'carol'].map(name => ({
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: { name, namespace: 'default' },
-    spec: {},
-  })),
-];
+const entities = paymentsTeam(['alice', 'carol']);
 
 /** A chart with an init container pinned by digest, the app from values and a sidecar on a tag that is no version. */
 function chartFiles(options: {

@@ -24,6 +24,10 @@ import request from 'supertest';
 import { deploymentsPlugin } from '../plugin';
 import { requireLocalStack, runHelm } from '../__testUtils__/localStack';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  databasePerPlugin,
+  paymentsTeam,
+} from '../__testUtils__/deploymentsTestBackend';
 
 jest.setTimeout(600_000);
 
@@ -59,41 +63,7 @@ async function waitFor(server: Server, operationId: string) {
   throw new Error(`operation ${operationId} did not finish`);
 }
 
-/** Each plugin gets its own database, as in a real backend. */
-function databasePerPlugin(knexes: Record<string, Knex>) {
-  return createServiceFactory({
-    service: coreServices.database,
-    deps: { plugin: coreServices.pluginMetadata },
-    factory: ({ plugin }) => {
-      const knex = knexes[plugin.getId()];
-      if (!knex) throw new Error(`no test database for ${plugin.getId()}`);
-      return { getClient: async () => knex };
-    },
-  });
-}
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'payments-api', namespace: 'default' },
-    spec: { type: 'service', lifecycle: 'production', owner: 'payments' },
-    relations: [{ type: 'ownedBy', targetRef: 'group:default/payments' }],
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Group',
-    metadata: { name: 'payments', namespace: 'default' },
-    spec: { type: 'team', children: [] },
-    relations: [{ type: 'hasMember', targetRef: CAROL }],
-  },
-  ...['alice', 'carol', 'dave'].map(name => ({
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: { name, namespace: 'default' },
-    spec: {},
-  })),
-];
+const entities = paymentsTeam(['alice', 'carol', 'dave']);
 
 describe.each(databases.eachSupportedId())(
   'notifications of a failed apply (%s)',
