@@ -25,7 +25,6 @@ import {
   Advisory,
   PlanAdvisories,
 } from '@kubedeploy/plugin-deployments-common';
-import { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
